@@ -1,0 +1,130 @@
+// The MapReduce job API: everything user code sees.
+//
+// A job is a class derived from mr::Job. The engine creates one instance per
+// task, in a child process of the worker (user code never runs inside the
+// worker daemon), calls Setup() once with the job's parameters, then Map() for
+// every input record of the split, or Reduce() for every key group of the
+// partition, then Finish().
+//
+// A job ships either built in (apps/, listed in apps/builtin_apps.cc) or as a
+// shared library that exports its factory with MR_EXPORT_JOB:
+//
+//   class MyJob : public mr::Job { ... };
+//   MR_EXPORT_JOB(MyJob)
+//
+// and is submitted with `mrctl submit --plugin libmyjob.so ...`.
+//
+// Thread-safety: the engine calls a Job instance from one thread only.
+#ifndef MR_MAPREDUCE_H_
+#define MR_MAPREDUCE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace mr {
+
+// One input record: a line of a text file, without its trailing newline.
+struct InputRecord {
+  std::string_view file;    // the input file's path, as the master resolved it
+  uint64_t offset = 0;      // byte offset of the line's first byte in `file`
+  uint64_t line_number = 0; // 1-based; only when Job::WantsLineNumbers()
+  std::string_view line;
+};
+
+// What user code may call while mapping, combining or reducing.
+class Context {
+ public:
+  virtual ~Context() = default;
+
+  // Emits one key/value pair. In Map() it goes to the shuffle; in Combine()
+  // back into the sorted run; in Reduce() to the output file, written as
+  // "key value\n" (or "key\n" when value is empty).
+  // The engine copies both views before returning.
+  virtual void Emit(std::string_view key, std::string_view value) = 0;
+
+  // Adds `delta` to the user counter `name`. Counters of committed attempts
+  // are summed into the job's counters.
+  virtual void IncrementCounter(std::string_view name, int64_t delta) = 0;
+
+  // The job parameter `name` (from `mrctl submit --param name=value`), or
+  // `fallback` when the job has none.
+  virtual std::string Param(std::string_view name,
+                            std::string_view fallback = {}) const = 0;
+
+  // The task's index (map index or reduce partition).
+  virtual uint32_t TaskIndex() const = 0;
+};
+
+// The values of one key group, in the order the shuffle delivered them.
+class ValueIterator {
+ public:
+  virtual ~ValueIterator() = default;
+  // Sets *value to the next value and returns true, or returns false at the
+  // end of the group. *value stays valid until the next call.
+  virtual bool Next(std::string_view* value) = 0;
+};
+
+class Job {
+ public:
+  virtual ~Job() = default;
+
+  // Checks the job's parameters and prepares the instance. Return a non-empty
+  // message to refuse: at submission the client sees it, in a task the task
+  // fails with it. Called once per task, before anything else.
+  virtual std::string Setup(const std::map<std::string, std::string>& params) {
+    return {};
+  }
+
+  virtual void Map(const InputRecord& record, Context& ctx) = 0;
+
+  virtual void Reduce(std::string_view key, ValueIterator& values,
+                      Context& ctx) = 0;
+
+  // Called once at the end of a map task and of a reduce task; may Emit()
+  // (a mapper that aggregates in memory flushes here).
+  virtual void Finish(Context& ctx) {}
+
+  // A combiner runs on sorted map output before it is spilled, zero or more
+  // times per key: it must emit values Reduce() accepts as input, under the
+  // same key. Only called when HasCombiner() is true.
+  virtual bool HasCombiner() const { return false; }
+  virtual void Combine(std::string_view key, ValueIterator& values,
+                       Context& ctx) {}
+
+  // Which of `num_partitions` reduce tasks gets `key`. The default hashes the
+  // key with a hash that is stable across processes and machines.
+  virtual uint32_t Partition(std::string_view key, uint32_t num_partitions);
+
+  // When true, InputRecord::line_number is filled in (costs a scan of each
+  // file from its start to the split's start).
+  virtual bool WantsLineNumbers() const { return false; }
+};
+
+// The default partitioner's hash (64-bit FNV-1a), for user code that wants to
+// partition on part of a key. Inline, so a plugin needs no engine symbol.
+inline uint64_t StableHash(std::string_view data) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+inline uint32_t Job::Partition(std::string_view key, uint32_t num_partitions) {
+  return static_cast<uint32_t>(StableHash(key) % num_partitions);
+}
+
+}  // namespace mr
+
+// Exports the factory the engine looks up in a plugin (`mr_create_job`).
+#define MR_EXPORT_JOB(JobClass)                  \
+  extern "C" __attribute__((visibility("default"))) \
+  ::mr::Job* mr_create_job() {                   \
+    return new JobClass();                       \
+  }
+
+#endif  // MR_MAPREDUCE_H_

@@ -1,0 +1,475 @@
+#include "master/job_tracker.h"
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "apps/job_registry.h"
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "master/input_splitter.h"
+
+namespace mr {
+namespace {
+
+constexpr uint32_t kDefaultReduces = 4;
+constexpr uint32_t kMaxReduces = 100000;
+constexpr uint64_t kDefaultSplitSize = 64ull << 20;
+constexpr uint64_t kDefaultSortBuffer = 64ull << 20;
+// While jobs run, idle workers come back this soon for work.
+constexpr uint32_t kBusyHeartbeatMs = 100;
+
+std::string SuccessMarker(const std::string& output_dir) {
+  return output_dir + "/_SUCCESS";
+}
+
+std::string TemporaryDir(const std::string& output_dir) {
+  return output_dir + "/_temporary";
+}
+
+// Makes `dir` ready for a new job's output: exists, with no _temporary, and
+// when `overwrite`, without an earlier job's result.
+absl::Status PrepareOutputDir(const std::string& dir, bool overwrite) {
+  if (absl::Status s = MakeDirs(dir); !s.ok()) return s;
+  if (absl::Status s = RemoveAll(TemporaryDir(dir)); !s.ok()) return s;
+  if (!overwrite) return absl::OkStatus();
+  if (absl::Status s = RemoveAll(SuccessMarker(dir)); !s.ok()) return s;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "part-r-")) {
+      if (absl::Status s = RemoveAll(entry.path().string()); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+JobTracker::JobTracker(const MasterOptions& options, PluginStore* plugins)
+    : options_(options),
+      clock_(options.clock ? options.clock : Clock::Real()),
+      plugins_(plugins) {}
+
+// ------------------------------------------------------------------ clients
+
+mrpb::SubmitJobResponse::Error JobTracker::ValidateSpec(
+    mrpb::JobSpec* spec, const std::string& plugin, std::string* message) {
+  using R = mrpb::SubmitJobResponse;
+  if (spec->output_dir().empty() || spec->output_dir()[0] != '/') {
+    *message = "the output directory must be an absolute path";
+    return R::INVALID_SPEC;
+  }
+  if (spec->inputs().empty()) {
+    *message = "no input given";
+    return R::INVALID_SPEC;
+  }
+  if (spec->num_reduces() == 0) spec->set_num_reduces(kDefaultReduces);
+  if (spec->num_reduces() > kMaxReduces) {
+    *message = absl::StrCat("at most ", kMaxReduces, " reduces");
+    return R::INVALID_SPEC;
+  }
+  if (spec->split_size() == 0) spec->set_split_size(kDefaultSplitSize);
+  if (spec->sort_buffer_bytes() == 0) {
+    spec->set_sort_buffer_bytes(kDefaultSortBuffer);
+  }
+  const std::map<std::string, std::string> params(spec->params().begin(),
+                                                  spec->params().end());
+  const bool has_plugin = !spec->plugin_name().empty() || !plugin.empty();
+  if (has_plugin == !spec->app().empty()) {
+    *message = "give exactly one of an app and a plugin";
+    return R::INVALID_SPEC;
+  }
+  if (!has_plugin) {
+    auto loaded = LoadBuiltinJob(spec->app());
+    if (!loaded.ok()) {
+      *message = std::string(loaded.status().message());
+      return R::UNKNOWN_APP;
+    }
+    const std::string refusal = (*loaded)->job()->Setup(params);
+    if (!refusal.empty()) {
+      *message = refusal;
+      return R::BAD_PARAMS;
+    }
+    return R::OK;
+  }
+  if (plugin.empty()) {
+    *message = absl::StrCat("plugin ", spec->plugin_name(), " is empty");
+    return R::BAD_PLUGIN;
+  }
+  auto hash = plugins_->Put(plugin);
+  if (!hash.ok()) {
+    *message = std::string(hash.status().message());
+    return R::BAD_PLUGIN;
+  }
+  spec->set_plugin_hash(*hash);
+  if (!options_.plugin_validator) {
+    *message = "this master does not accept plugins";
+    return R::BAD_PLUGIN;
+  }
+  absl::Status valid =
+      options_.plugin_validator(plugins_->PathOf(*hash), *spec);
+  if (!valid.ok()) {
+    *message = absl::StrCat("plugin ", spec->plugin_name(), ": ",
+                            valid.message());
+    return absl::IsInvalidArgument(valid) ? R::BAD_PARAMS : R::BAD_PLUGIN;
+  }
+  return R::OK;
+}
+
+mrpb::SubmitJobResponse JobTracker::Submit(
+    const mrpb::SubmitJobRequest& request) {
+  using R = mrpb::SubmitJobResponse;
+  mrpb::SubmitJobResponse response;
+  mrpb::JobSpec spec = request.spec();
+  std::string message;
+  R::Error error = ValidateSpec(&spec, request.plugin(), &message);
+  if (error != R::OK) {
+    response.set_error(error);
+    response.set_message(message);
+    MR_LOG(INFO) << "refused submission: " << R::Error_Name(error) << ": "
+                 << message;
+    return response;
+  }
+
+  std::vector<std::string> patterns(spec.inputs().begin(), spec.inputs().end());
+  auto files = ExpandInputs(patterns);
+  if (!files.ok()) {
+    response.set_error(R::NO_INPUT);
+    response.set_message(std::string(files.status().message()));
+    return response;
+  }
+  std::vector<InputFile> inputs;
+  for (const std::string& path : *files) {
+    auto size = FileSize(path);
+    if (!size.ok()) {
+      response.set_error(R::NO_INPUT);
+      response.set_message(std::string(size.status().message()));
+      return response;
+    }
+    inputs.push_back({path, *size});
+  }
+  std::vector<mrpb::InputSplit> splits =
+      ComputeSplits(inputs, spec.split_size());
+
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, job] : jobs_) {
+    if (job->running() && job->spec().output_dir() == spec.output_dir()) {
+      response.set_error(R::OUTPUT_IN_USE);
+      response.set_message(absl::StrCat("running job ", id, " writes to ",
+                                        spec.output_dir()));
+      return response;
+    }
+  }
+  if (PathExists(SuccessMarker(spec.output_dir())) && !spec.overwrite()) {
+    response.set_error(R::OUTPUT_EXISTS);
+    response.set_message(absl::StrCat(
+        spec.output_dir(),
+        " already holds a committed result (_SUCCESS); use --overwrite to "
+        "replace it"));
+    return response;
+  }
+  if (absl::Status s = PrepareOutputDir(spec.output_dir(), spec.overwrite());
+      !s.ok()) {
+    response.set_error(R::INVALID_SPEC);
+    response.set_message(absl::StrCat("output directory: ", s.message()));
+    return response;
+  }
+
+  const std::string id = absl::StrFormat("job-%06d", next_job_seq_++);
+  const uint32_t num_maps = splits.size();
+  jobs_[id] = std::make_unique<JobInProgress>(id, spec, std::move(*files),
+                                    std::move(splits), clock_->WallMs());
+  job_order_.push_back(id);
+  MR_LOG(INFO) << "accepted " << id << ": "
+               << (spec.app().empty() ? spec.plugin_name() : spec.app())
+               << ", " << num_maps << " maps, " << spec.num_reduces()
+               << " reduces, output " << spec.output_dir();
+  response.set_error(R::OK);
+  response.set_job_id(id);
+  response.set_num_maps(num_maps);
+  return response;
+}
+
+std::optional<mrpb::JobStatus> JobTracker::GetStatus(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return std::nullopt;
+  return it->second->Status();
+}
+
+std::vector<mrpb::JobStatus> JobTracker::ListJobs() {
+  absl::MutexLock lock(&mu_);
+  std::vector<mrpb::JobStatus> out;
+  for (const std::string& id : job_order_) out.push_back(jobs_[id]->Status());
+  return out;
+}
+
+mrpb::KillJobResponse JobTracker::Kill(const std::string& job_id) {
+  mrpb::KillJobResponse response;
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) {
+    response.set_error(mrpb::KillJobResponse::NOT_FOUND);
+    response.set_message(absl::StrCat("no job ", job_id));
+    return response;
+  }
+  JobInProgress* job = it->second.get();
+  if (!job->running() || committing_jobs_.count(job_id) > 0) {
+    response.set_error(mrpb::KillJobResponse::ALREADY_FINISHED);
+    response.set_message(absl::StrCat(job_id, " has already finished"));
+    return response;
+  }
+  EndJob(job, mrpb::JOB_KILLED, "killed by the user");
+  response.set_error(mrpb::KillJobResponse::OK);
+  return response;
+}
+
+std::vector<mrpb::WorkerInfo> JobTracker::ListWorkers() {
+  absl::MutexLock lock(&mu_);
+  const int64_t now = clock_->MonotonicMs();
+  std::vector<mrpb::WorkerInfo> out;
+  for (const auto& [id, w] : workers_) {
+    mrpb::WorkerInfo info;
+    info.set_worker_id(id);
+    info.set_address(w.address);
+    info.set_slots(w.slots);
+    info.set_running_tasks(w.running);
+    info.set_last_heartbeat_ms_ago(now - w.last_heartbeat_ms);
+    info.set_hostname(w.hostname);
+    info.set_pid(w.pid);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ workers
+
+mrpb::RegisterWorkerResponse JobTracker::Register(
+    const mrpb::RegisterWorkerRequest& request) {
+  absl::MutexLock lock(&mu_);
+  // A worker that restarted on the same address is a new worker; whatever
+  // the old one held is gone.
+  std::vector<std::string> stale;
+  for (const auto& [id, w] : workers_) {
+    if (w.address == request.address()) stale.push_back(id);
+  }
+  for (const std::string& id : stale) RemoveWorker(id, "re-registered");
+
+  WorkerState w;
+  w.id = absl::StrFormat("w%04d", next_worker_seq_++);
+  w.address = request.address();
+  w.hostname = request.hostname();
+  w.pid = request.pid();
+  w.slots = request.slots();
+  w.last_heartbeat_ms = clock_->MonotonicMs();
+  MR_LOG(INFO) << "registered worker " << w.id << " at " << w.address << " ("
+               << w.slots << " slots, pid " << w.pid << ")";
+  mrpb::RegisterWorkerResponse response;
+  response.set_worker_id(w.id);
+  response.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
+  workers_[w.id] = std::move(w);
+  return response;
+}
+
+mrpb::HeartbeatResponse JobTracker::Heartbeat(
+    const mrpb::HeartbeatRequest& request) {
+  mrpb::HeartbeatResponse response;
+  std::vector<std::string> to_commit;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = workers_.find(request.worker_id());
+    if (it == workers_.end()) {
+      response.set_status(mrpb::HeartbeatResponse::UNKNOWN_WORKER);
+      return response;
+    }
+    WorkerState* worker = &it->second;
+    worker->last_heartbeat_ms = clock_->MonotonicMs();
+    worker->running = request.running_attempts_size();
+    for (const mrpb::TaskReport& report : request.reports()) {
+      ProcessReport(worker, report, &to_commit);
+    }
+    // Attempts the worker runs that the master no longer wants.
+    for (uint64_t attempt : request.running_attempts()) {
+      auto a = live_attempts_.find(attempt);
+      if (a == live_attempts_.end() || a->second.worker_id != worker->id) {
+        worker->pending_kills.push_back(attempt);
+      }
+    }
+    for (uint64_t attempt : worker->pending_kills) {
+      response.add_kill_attempts(attempt);
+    }
+    worker->pending_kills.clear();
+    for (const std::string& job_id : worker->pending_finished_jobs) {
+      response.add_finished_jobs(job_id);
+    }
+    worker->pending_finished_jobs.clear();
+
+    AssignTasks(worker, request.free_slots(), &response);
+
+    bool busy = false;
+    for (const auto& [id, job] : jobs_) busy |= job->running();
+    response.set_next_heartbeat_ms(busy ? kBusyHeartbeatMs
+                                        : options_.heartbeat_interval_ms);
+    response.set_status(mrpb::HeartbeatResponse::OK);
+  }
+  for (const std::string& job_id : to_commit) CommitJob(job_id);
+  return response;
+}
+
+void JobTracker::ProcessReport(WorkerState* worker,
+                               const mrpb::TaskReport& report,
+                               std::vector<std::string>* to_commit) {
+  auto it = jobs_.find(report.job_id());
+  if (it == jobs_.end()) return;
+  JobInProgress* job = it->second.get();
+  Task* task =
+      job->FindRunning(report.kind(), report.task_index(), report.attempt_id());
+  if (task == nullptr || task->worker_id != worker->id) {
+    // A stale attempt (killed, superseded, or from before a worker was
+    // declared dead): its outcome counts for nothing.
+    return;
+  }
+  live_attempts_.erase(report.attempt_id());
+  if (report.state() == mrpb::ATTEMPT_SUCCEEDED) {
+    if (task->kind == mrpb::REDUCE &&
+        task->committing_attempt != report.attempt_id()) {
+      job->AttemptFailed(task, "reported success without commit approval");
+      return;
+    }
+    job->AttemptSucceeded(task, worker->address, report.counters());
+    if (task->kind == mrpb::REDUCE && job->AllReducesDone() &&
+        committing_jobs_.insert(job->id()).second) {
+      to_commit->push_back(job->id());
+    }
+    return;
+  }
+  MR_LOG(WARNING) << job->id() << " " << mrpb::TaskKind_Name(task->kind) << " "
+                  << task->index << " attempt " << report.attempt_id()
+                  << " failed on " << worker->id << ": " << report.error();
+  if (!job->AttemptFailed(task, report.error())) {
+    EndJob(job, mrpb::JOB_FAILED, job->FailureMessage(*task));
+  }
+}
+
+void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
+                             mrpb::HeartbeatResponse* response) {
+  const int64_t now = clock_->MonotonicMs();
+  for (const std::string& job_id : job_order_) {
+    JobInProgress* job = jobs_[job_id].get();
+    while (free_slots > 0) {
+      Task* task = job->NextTask(worker->id, LiveWorkers());
+      if (task == nullptr) break;
+      const uint64_t attempt = next_attempt_id_++;
+      job->StartAttempt(task, attempt, worker->id, now);
+      live_attempts_[attempt] = {job_id, worker->id};
+      mrpb::TaskAssignment* a = response->add_assignments();
+      a->set_job_id(job_id);
+      a->set_kind(task->kind);
+      a->set_task_index(task->index);
+      a->set_attempt_id(attempt);
+      *a->mutable_spec() = job->spec();
+      if (task->kind == mrpb::MAP) {
+        *a->mutable_split() = job->split(task->index);
+      } else {
+        for (const auto& loc : job->MapOutputs()) *a->add_map_outputs() = loc;
+      }
+      --free_slots;
+    }
+    if (free_slots == 0) break;
+  }
+}
+
+mrpb::CommitTaskResponse JobTracker::Commit(
+    const mrpb::CommitTaskRequest& request) {
+  mrpb::CommitTaskResponse response;
+  response.set_decision(mrpb::CommitTaskResponse::ABORT);
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(request.job_id());
+  if (it == jobs_.end() || !it->second->running()) {
+    response.set_reason("the job is no longer running");
+    return response;
+  }
+  Task* task = it->second->FindRunning(mrpb::REDUCE, request.task_index(),
+                                       request.attempt_id());
+  if (task == nullptr || task->worker_id != request.worker_id()) {
+    response.set_reason("this attempt is no longer the task's current one");
+    return response;
+  }
+  if (task->committing_attempt != 0 &&
+      task->committing_attempt != request.attempt_id()) {
+    response.set_reason("another attempt is committing this task");
+    return response;
+  }
+  task->committing_attempt = request.attempt_id();
+  response.set_decision(mrpb::CommitTaskResponse::COMMIT);
+  return response;
+}
+
+void JobTracker::CheckWorkerLiveness() {
+  absl::MutexLock lock(&mu_);
+  const int64_t now = clock_->MonotonicMs();
+  std::vector<std::string> dead;
+  for (const auto& [id, w] : workers_) {
+    if (now - w.last_heartbeat_ms > options_.heartbeat_timeout_ms) {
+      dead.push_back(id);
+    }
+  }
+  for (const std::string& id : dead) {
+    RemoveWorker(id, absl::StrCat("no heartbeat for ",
+                                  options_.heartbeat_timeout_ms, " ms"));
+  }
+}
+
+void JobTracker::RemoveWorker(const std::string& worker_id,
+                              const std::string& why) {
+  MR_LOG(WARNING) << "worker " << worker_id << " declared dead: " << why;
+  workers_.erase(worker_id);
+  for (const auto& [job_id, job] : jobs_) {
+    for (uint64_t attempt : job->WorkerLost(worker_id)) {
+      live_attempts_.erase(attempt);
+    }
+  }
+}
+
+void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
+                        const std::string& error) {
+  for (const auto& [attempt, worker_id] : job->RunningAttempts()) {
+    live_attempts_.erase(attempt);
+    auto w = workers_.find(worker_id);
+    if (w != workers_.end()) w->second.pending_kills.push_back(attempt);
+  }
+  job->Finish(state, error, clock_->WallMs());
+  for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job->id());
+  // Late attempts may still write under _temporary; workers remove their
+  // own attempt directories when told to kill them.
+  absl::Status s = RemoveAll(TemporaryDir(job->spec().output_dir()));
+  if (!s.ok()) MR_LOG(WARNING) << job->id() << ": " << s;
+  MR_LOG(INFO) << job->id() << " " << mrpb::JobState_Name(state)
+               << (error.empty() ? "" : ": ") << error;
+}
+
+void JobTracker::CommitJob(const std::string& job_id) {
+  std::string output_dir;
+  {
+    absl::MutexLock lock(&mu_);
+    output_dir = jobs_[job_id]->spec().output_dir();
+  }
+  absl::Status s = RemoveAll(TemporaryDir(output_dir));
+  if (s.ok()) s = WriteFileAtomically(SuccessMarker(output_dir), "");
+  absl::MutexLock lock(&mu_);
+  committing_jobs_.erase(job_id);
+  JobInProgress* job = jobs_[job_id].get();
+  if (!job->running()) return;
+  if (!s.ok()) {
+    EndJob(job, mrpb::JOB_FAILED,
+           absl::StrCat("job commit failed: ", s.message()));
+    return;
+  }
+  job->Finish(mrpb::JOB_SUCCEEDED, "", clock_->WallMs());
+  for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job_id);
+  MR_LOG(INFO) << job_id << " succeeded; output in " << output_dir;
+}
+
+}  // namespace mr

@@ -1,0 +1,112 @@
+// The master's state and decisions: which workers are alive, which jobs run,
+// which task attempt runs where, and which attempt may commit.
+//
+// Workers pull work: each heartbeat reports the attempts that ended and the
+// free slots, and the response hands out task attempts (maps first; a job's
+// reduces once all its maps are done), attempts to kill, and finished jobs
+// whose map output the worker may drop.
+//
+// Thread-safety: thread-safe; every public method takes mu_. File I/O on a
+// job's output directory (preparing it, the job commit) happens without mu_
+// held, except the small clean-ups of a failed or killed job.
+#ifndef MR_MASTER_JOB_TRACKER_H_
+#define MR_MASTER_JOB_TRACKER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "master/job_in_progress.h"
+#include "master/master_options.h"
+#include "master/plugin_store.h"
+#include "proto/mr.pb.h"
+
+namespace mr {
+
+class JobTracker {
+ public:
+  // `plugins` must outlive the tracker.
+  JobTracker(const MasterOptions& options, PluginStore* plugins);
+
+  // ---- clients
+  mrpb::SubmitJobResponse Submit(const mrpb::SubmitJobRequest& request);
+  std::optional<mrpb::JobStatus> GetStatus(const std::string& job_id);
+  std::vector<mrpb::JobStatus> ListJobs();
+  mrpb::KillJobResponse Kill(const std::string& job_id);
+  std::vector<mrpb::WorkerInfo> ListWorkers();
+
+  // ---- workers
+  mrpb::RegisterWorkerResponse Register(const mrpb::RegisterWorkerRequest& r);
+  mrpb::HeartbeatResponse Heartbeat(const mrpb::HeartbeatRequest& request);
+  mrpb::CommitTaskResponse Commit(const mrpb::CommitTaskRequest& request);
+
+  // Declares dead every worker silent for longer than the heartbeat timeout
+  // and re-queues its work. Called periodically by the master.
+  void CheckWorkerLiveness();
+
+ private:
+  struct WorkerState {
+    std::string id;
+    std::string address;
+    std::string hostname;
+    int64_t pid = 0;
+    uint32_t slots = 0;
+    uint32_t running = 0;
+    int64_t last_heartbeat_ms = 0;
+    std::vector<uint64_t> pending_kills;
+    std::set<std::string> pending_finished_jobs;
+  };
+
+  // Where a running attempt lives.
+  struct AttemptRef {
+    std::string job_id;
+    std::string worker_id;
+  };
+
+  // Submission steps that need no lock.
+  mrpb::SubmitJobResponse::Error ValidateSpec(mrpb::JobSpec* spec,
+                                              const std::string& plugin,
+                                              std::string* message);
+
+  void ProcessReport(WorkerState* worker, const mrpb::TaskReport& report,
+                     std::vector<std::string>* to_commit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AssignTasks(WorkerState* worker, uint32_t free_slots,
+                   mrpb::HeartbeatResponse* response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a job that failed or was killed: kills its attempts, tells workers
+  // to drop its map output, removes its _temporary directory.
+  void EndJob(JobInProgress* job, mrpb::JobState state, const std::string& error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveWorker(const std::string& worker_id, const std::string& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t LiveWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return workers_.size();
+  }
+  // Writes _SUCCESS and removes _temporary; then marks the job succeeded.
+  void CommitJob(const std::string& job_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const MasterOptions options_;
+  Clock* const clock_;
+  PluginStore* const plugins_;
+
+  absl::Mutex mu_;
+  uint64_t next_job_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_worker_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_attempt_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<std::string, std::unique_ptr<JobInProgress>> jobs_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> job_order_ ABSL_GUARDED_BY(mu_);  // submission order
+  std::map<std::string, WorkerState> workers_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, AttemptRef> live_attempts_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> committing_jobs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mr
+
+#endif  // MR_MASTER_JOB_TRACKER_H_

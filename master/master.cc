@@ -1,0 +1,64 @@
+#include "master/master.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace mr {
+
+Master::Master(MasterOptions options)
+    : options_(std::move(options)),
+      plugins_(options_.state_dir + "/plugins"),
+      tracker_(options_, &plugins_),
+      service_(&tracker_, &plugins_) {}
+
+Master::~Master() { Shutdown(); }
+
+absl::Status Master::Init() {
+  if (options_.state_dir.empty()) {
+    return absl::InvalidArgumentError("the master needs a state directory");
+  }
+  RETURN_IF_ERROR(MakeDirs(options_.state_dir), "creating the state directory");
+  RETURN_IF_ERROR(plugins_.Init(), "creating the plugin store");
+  return absl::OkStatus();
+}
+
+absl::Status Master::Start() {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::StrCat(options_.bind_host, ":", options_.port),
+                           grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(256 << 20);
+  builder.SetMaxSendMessageSize(256 << 20);
+  builder.RegisterService(&service_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options_.bind_host, ":", options_.port));
+  }
+  address_ = absl::StrCat(options_.bind_host, ":", port);
+  liveness_thread_ = std::thread([this] { LivenessLoop(); });
+  MR_LOG(INFO) << "master serving on " << address_;
+  return absl::OkStatus();
+}
+
+void Master::LivenessLoop() {
+  const absl::Duration period = absl::Milliseconds(
+      std::max<int64_t>(50, options_.heartbeat_timeout_ms / 10));
+  while (!stop_.WaitForNotificationWithTimeout(period)) {
+    tracker_.CheckWorkerLiveness();
+  }
+}
+
+void Master::Shutdown() {
+  if (server_ == nullptr || stop_.HasBeenNotified()) return;
+  stop_.Notify();
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (liveness_thread_.joinable()) liveness_thread_.join();
+}
+
+void Master::Wait() { stop_.WaitForNotification(); }
+
+}  // namespace mr

@@ -1,0 +1,55 @@
+// The master daemon: the RPC server, the job tracker, and the thread that
+// declares silent workers dead.
+//
+// Lifecycle: Init() -> Start() -> ... -> Shutdown() (also from the
+// destructor). Thread-safety: Shutdown() may be called from any thread once.
+#ifndef MR_MASTER_MASTER_H_
+#define MR_MASTER_MASTER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "master/job_tracker.h"
+#include "master/master_options.h"
+#include "master/master_service.h"
+#include "master/plugin_store.h"
+
+namespace mr {
+
+class Master {
+ public:
+  explicit Master(MasterOptions options);
+  ~Master();
+
+  // Creates the state directory.
+  absl::Status Init();
+  // Binds and serves. REQUIRES: Init() succeeded.
+  absl::Status Start();
+  void Shutdown();
+  // Blocks until Shutdown().
+  void Wait();
+
+  // host:port the server listens on. REQUIRES: Start() succeeded.
+  const std::string& address() const { return address_; }
+
+ private:
+  void LivenessLoop();
+
+  const MasterOptions options_;
+  PluginStore plugins_;
+  JobTracker tracker_;
+  MasterService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  absl::Notification stop_;
+  std::thread liveness_thread_;
+};
+
+}  // namespace mr
+
+#endif  // MR_MASTER_MASTER_H_

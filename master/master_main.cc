@@ -1,0 +1,90 @@
+// mr-master: parses flags and runs a Master until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "common/subprocess.h"
+#include "master/master.h"
+#include "master/plugin_validator.h"
+
+ABSL_FLAG(std::string, bind_host, "127.0.0.1", "Address to listen on.");
+ABSL_FLAG(int, port, 0, "Port to listen on; 0 lets the OS pick.");
+ABSL_FLAG(std::string, address_file, "",
+          "Once serving, write host:port here (atomically).");
+ABSL_FLAG(std::string, state_dir, "", "Directory for the master's state.");
+ABSL_FLAG(int64_t, heartbeat_interval_ms, 1000,
+          "How often workers heartbeat when idle.");
+ABSL_FLAG(int64_t, heartbeat_timeout_ms, 5000,
+          "A worker silent this long is declared dead.");
+ABSL_FLAG(std::string, validate_plugin, "",
+          "Internal: check that this plugin loads, then exit.");
+ABSL_FLAG(std::string, validate_spec, "",
+          "Internal: the JobSpec file for --validate_plugin.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "mr-master --state_dir=DIR [--port=N] [--address_file=FILE]");
+  absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_validate_plugin).empty()) {
+    return mr::RunPluginValidation(absl::GetFlag(FLAGS_validate_plugin),
+                                   absl::GetFlag(FLAGS_validate_spec));
+  }
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  mr::MasterOptions options;
+  options.bind_host = absl::GetFlag(FLAGS_bind_host);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.state_dir = absl::GetFlag(FLAGS_state_dir);
+  options.heartbeat_interval_ms = absl::GetFlag(FLAGS_heartbeat_interval_ms);
+  options.heartbeat_timeout_ms = absl::GetFlag(FLAGS_heartbeat_timeout_ms);
+  if (options.state_dir.empty()) {
+    fprintf(stderr, "mr-master: --state_dir is required\n");
+    return 2;
+  }
+  if (options.heartbeat_interval_ms <= 0 ||
+      options.heartbeat_timeout_ms <= options.heartbeat_interval_ms) {
+    fprintf(stderr,
+            "mr-master: need 0 < --heartbeat_interval_ms < "
+            "--heartbeat_timeout_ms\n");
+    return 2;
+  }
+  const std::string self = mr::SelfExecutable();
+  const std::string scratch = options.state_dir + "/tmp";
+  options.plugin_validator = [self, scratch](const std::string& plugin,
+                                             const mrpb::JobSpec& spec) {
+    return mr::ValidatePluginInChild(self, scratch, plugin, spec);
+  };
+
+  mr::Master master(options);
+  absl::Status s = master.Init();
+  if (s.ok()) s = mr::MakeDirs(scratch);
+  if (s.ok()) s = master.Start();
+  const std::string address_file = absl::GetFlag(FLAGS_address_file);
+  if (s.ok() && !address_file.empty()) {
+    s = mr::WriteFileAtomically(address_file, master.address() + "\n");
+  }
+  if (!s.ok()) {
+    MR_LOG(ERROR) << "mr-master failed to start: " << s;
+    return 1;
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  MR_LOG(INFO) << "signal " << sig << ": shutting down";
+  master.Shutdown();
+  return 0;
+}

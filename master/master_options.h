@@ -1,0 +1,45 @@
+// Settings of a master. Flags exist only in master_main.cc.
+#ifndef MR_MASTER_MASTER_OPTIONS_H_
+#define MR_MASTER_MASTER_OPTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "proto/mr.pb.h"
+
+namespace mr {
+
+// Checks, outside the master's address space, that a plugin loads and
+// accepts the job's parameters. Returns FailedPrecondition when it does not
+// load (or has no job factory), InvalidArgument when Setup() refuses the
+// parameters; the message says why.
+using PluginValidator = std::function<absl::Status(
+    const std::string& plugin_path, const mrpb::JobSpec& spec)>;
+
+struct MasterOptions {
+  // Address the RPC server binds. Default: 127.0.0.1, port 0 (the OS picks;
+  // Master::address() tells which).
+  std::string bind_host = "127.0.0.1";
+  int port = 0;
+
+  // Where the master keeps its state (plugins). Required.
+  std::string state_dir;
+
+  // How often workers heartbeat, and how long a silent worker lives.
+  // Default: 1000 ms and 5000 ms.
+  int64_t heartbeat_interval_ms = 1000;
+  int64_t heartbeat_timeout_ms = 5000;
+
+  // Default: Clock::Real().
+  Clock* clock = nullptr;
+
+  // Default: none; plugins are then refused.
+  PluginValidator plugin_validator;
+};
+
+}  // namespace mr
+
+#endif  // MR_MASTER_MASTER_OPTIONS_H_

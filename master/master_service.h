@@ -1,0 +1,53 @@
+// The Master gRPC service: thin handlers over JobTracker.
+//
+// Thread-safety: thread-safe (JobTracker is).
+#ifndef MR_MASTER_MASTER_SERVICE_H_
+#define MR_MASTER_MASTER_SERVICE_H_
+
+#include "master/job_tracker.h"
+#include "master/plugin_store.h"
+#include "proto/mr.grpc.pb.h"
+
+namespace mr {
+
+class MasterService final : public mrpb::Master::Service {
+ public:
+  // Both must outlive the service.
+  MasterService(JobTracker* tracker, PluginStore* plugins)
+      : tracker_(tracker), plugins_(plugins) {}
+
+  grpc::Status RegisterWorker(grpc::ServerContext*,
+                              const mrpb::RegisterWorkerRequest* request,
+                              mrpb::RegisterWorkerResponse* response) override;
+  grpc::Status Heartbeat(grpc::ServerContext*,
+                         const mrpb::HeartbeatRequest* request,
+                         mrpb::HeartbeatResponse* response) override;
+  grpc::Status CommitTask(grpc::ServerContext*,
+                          const mrpb::CommitTaskRequest* request,
+                          mrpb::CommitTaskResponse* response) override;
+  grpc::Status GetPlugin(grpc::ServerContext*,
+                         const mrpb::GetPluginRequest* request,
+                         mrpb::GetPluginResponse* response) override;
+  grpc::Status SubmitJob(grpc::ServerContext*,
+                         const mrpb::SubmitJobRequest* request,
+                         mrpb::SubmitJobResponse* response) override;
+  grpc::Status GetJobStatus(grpc::ServerContext*,
+                            const mrpb::GetJobStatusRequest* request,
+                            mrpb::GetJobStatusResponse* response) override;
+  grpc::Status ListJobs(grpc::ServerContext*, const mrpb::ListJobsRequest*,
+                        mrpb::ListJobsResponse* response) override;
+  grpc::Status KillJob(grpc::ServerContext*,
+                       const mrpb::KillJobRequest* request,
+                       mrpb::KillJobResponse* response) override;
+  grpc::Status ListWorkers(grpc::ServerContext*,
+                           const mrpb::ListWorkersRequest*,
+                           mrpb::ListWorkersResponse* response) override;
+
+ private:
+  JobTracker* const tracker_;
+  PluginStore* const plugins_;
+};
+
+}  // namespace mr
+
+#endif  // MR_MASTER_MASTER_SERVICE_H_

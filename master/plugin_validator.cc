@@ -1,0 +1,82 @@
+#include "master/plugin_validator.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "apps/job_registry.h"
+#include "common/file_util.h"
+#include "common/subprocess.h"
+
+namespace mr {
+
+absl::Status ValidatePluginInChild(const std::string& self_exe,
+                                   const std::string& scratch_dir,
+                                   const std::string& plugin_path,
+                                   const mrpb::JobSpec& spec) {
+  static std::atomic<uint64_t> seq{0};
+  const std::string base =
+      absl::StrCat(scratch_dir, "/validate-", getpid(), "-", seq++);
+  const std::string spec_path = base + ".spec";
+  const std::string out_path = base + ".out";
+  if (absl::Status s = WriteProtoFile(spec_path, spec); !s.ok()) return s;
+  Subprocess child;
+  absl::Status s = child.Start({self_exe, "--validate_plugin=" + plugin_path,
+                                "--validate_spec=" + spec_path},
+                               out_path);
+  if (!s.ok()) return s;
+  auto exit = child.WaitFor(30000);
+  if (!exit.ok()) {
+    child.Kill(SIGKILL);
+    (void)child.Wait();
+  }
+  std::string output = ReadFileToString(out_path).value_or("");
+  RemoveAll(spec_path).IgnoreError();
+  RemoveAll(out_path).IgnoreError();
+  // The last line the child printed is its verdict.
+  std::string reason(absl::StripTrailingAsciiWhitespace(output));
+  if (size_t nl = reason.rfind('\n'); nl != std::string::npos) {
+    reason = reason.substr(nl + 1);
+  }
+  if (!exit.ok()) {
+    return absl::FailedPreconditionError("loading it did not finish in 30 s");
+  }
+  if (!exit->signaled && exit->code == kPluginOk) return absl::OkStatus();
+  if (!exit->signaled && exit->code == kPluginRefusesParams) {
+    return absl::InvalidArgumentError(reason);
+  }
+  if (!exit->signaled && exit->code == kPluginDoesNotLoad) {
+    return absl::FailedPreconditionError(reason);
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("loading it crashed (", exit->Describe(), ")"));
+}
+
+int RunPluginValidation(const std::string& plugin_path,
+                        const std::string& spec_path) {
+  mrpb::JobSpec spec;
+  if (absl::Status s = ReadProtoFile(spec_path, &spec); !s.ok()) {
+    printf("%s\n", std::string(s.message()).c_str());
+    return kPluginDoesNotLoad;
+  }
+  auto loaded = LoadPluginJob(plugin_path);
+  if (!loaded.ok()) {
+    printf("%s\n", std::string(loaded.status().message()).c_str());
+    return kPluginDoesNotLoad;
+  }
+  const std::map<std::string, std::string> params(spec.params().begin(),
+                                                  spec.params().end());
+  const std::string refusal = (*loaded)->job()->Setup(params);
+  if (!refusal.empty()) {
+    printf("%s\n", refusal.c_str());
+    return kPluginRefusesParams;
+  }
+  return kPluginOk;
+}
+
+}  // namespace mr

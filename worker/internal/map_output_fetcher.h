@@ -1,0 +1,35 @@
+// Fetches one reduce partition from every map output's worker, at most
+// `parallelism` fetches at a time, into local run files (one per map run).
+// Each batch's checksum is verified before it is written; a corrupt batch or
+// a broken stream is fetched again (up to 3 tries per map output).
+//
+// Thread-safety: FetchAll() is called once, from one thread; it runs its own
+// fetch threads.
+#ifndef MR_WORKER_INTERNAL_MAP_OUTPUT_FETCHER_H_
+#define MR_WORKER_INTERNAL_MAP_OUTPUT_FETCHER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/mr.pb.h"
+
+namespace mr {
+
+struct FetchResult {
+  std::vector<std::string> run_files;  // in (map index, run) order
+  int64_t shuffle_bytes = 0;           // compressed bytes received
+};
+
+// Fetches `partition` of every map in `outputs` into `dir`.
+// Unavailable names the map and the worker that could not be reached;
+// DataLoss a map output that stayed corrupt.
+absl::StatusOr<FetchResult> FetchPartition(
+    const std::string& job_id, uint32_t partition,
+    const std::vector<mrpb::MapOutputLocation>& outputs, const std::string& dir,
+    uint32_t parallelism);
+
+}  // namespace mr
+
+#endif  // MR_WORKER_INTERNAL_MAP_OUTPUT_FETCHER_H_

@@ -1,0 +1,86 @@
+#include "worker/internal/map_task.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "worker/internal/map_output_buffer.h"
+#include "worker/internal/split_reader.h"
+#include "worker/internal/task_context.h"
+
+namespace mr {
+namespace {
+
+class MapContext : public TaskContext {
+ public:
+  MapContext(Job* job, MapOutputBuffer* buffer, uint32_t num_partitions,
+             const std::map<std::string, std::string>* params,
+             std::map<std::string, int64_t>* counters, uint32_t task_index)
+      : TaskContext(params, counters, task_index),
+        job_(job), buffer_(buffer), num_partitions_(num_partitions) {}
+
+  void Emit(std::string_view key, std::string_view value) override {
+    if (!status_.ok()) return;
+    const uint32_t partition = job_->Partition(key, num_partitions_);
+    if (partition >= num_partitions_) {
+      status_ = absl::OutOfRangeError(
+          absl::StrCat("Partition() returned ", partition, " for ",
+                       num_partitions_, " reduces"));
+      return;
+    }
+    ++output_records_;
+    status_ = buffer_->Add(partition, key, value);
+  }
+
+  int64_t output_records_ = 0;
+
+ private:
+  Job* const job_;
+  MapOutputBuffer* const buffer_;
+  const uint32_t num_partitions_;
+};
+
+}  // namespace
+
+absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
+                        mrpb::TaskResult* result) {
+  const mrpb::TaskAssignment& a = spec.assignment();
+  const std::map<std::string, std::string> params(a.spec().params().begin(),
+                                                  a.spec().params().end());
+  std::map<std::string, int64_t> counters;
+  MapOutputOptions options;
+  options.job_id = a.job_id();
+  options.map_index = a.task_index();
+  options.attempt_id = a.attempt_id();
+  options.num_partitions = a.spec().num_reduces();
+  options.budget_bytes = a.spec().sort_buffer_bytes();
+  options.spill_dir = spec.scratch_dir();
+  MapOutputBuffer buffer(options, job, &counters, &params);
+  MapContext ctx(job, &buffer, options.num_partitions, &params, &counters,
+                 a.task_index());
+
+  int64_t input_records = 0;
+  const bool line_numbers = job->WantsLineNumbers();
+  for (const mrpb::FileChunk& chunk : a.split().chunks()) {
+    absl::Status s = ReadChunkLines(chunk, line_numbers,
+                                    [&](const InputRecord& record) {
+                                      if (!ctx.status().ok()) return;
+                                      ++input_records;
+                                      job->Map(record, ctx);
+                                    });
+    if (!s.ok()) return s;
+    if (!ctx.status().ok()) return ctx.status();
+  }
+  job->Finish(ctx);
+  if (!ctx.status().ok()) return ctx.status();
+  if (absl::Status s = buffer.Finish(); !s.ok()) return s;
+
+  counters["map input records"] += input_records;
+  counters["map output records"] += ctx.output_records_;
+  for (const auto& [name, value] : counters) {
+    (*result->mutable_counters())[name] = value;
+  }
+  for (const std::string& f : buffer.sst_files()) result->add_sst_files(f);
+  return absl::OkStatus();
+}
+
+}  // namespace mr

@@ -1,0 +1,220 @@
+#include "worker/internal/reduce_task.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_util.h"
+#include "worker/internal/map_output_fetcher.h"
+#include "worker/internal/run_merger.h"
+#include "worker/internal/task_context.h"
+
+namespace mr {
+namespace {
+
+constexpr size_t kOutputBuffer = 1 << 20;
+
+// The output part file: "key value\n" lines through a large buffer, synced
+// before the attempt reports success.
+class OutputWriter {
+ public:
+  ~OutputWriter() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  absl::Status Open(const std::string& path) {
+    path_ = path;
+    fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) return Error("cannot create output");
+    buf_.reserve(kOutputBuffer + 4096);
+    return absl::OkStatus();
+  }
+
+  absl::Status Write(std::string_view key, std::string_view value) {
+    buf_.append(key.data(), key.size());
+    if (!value.empty()) {
+      buf_.push_back(' ');
+      buf_.append(value.data(), value.size());
+    }
+    buf_.push_back('\n');
+    return buf_.size() >= kOutputBuffer ? Flush() : absl::OkStatus();
+  }
+
+  absl::Status Close() {
+    if (absl::Status s = Flush(); !s.ok()) return s;
+    if (fsync(fd_) != 0) return Error("cannot sync output");
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) return Error("cannot close output");
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Flush() {
+    size_t done = 0;
+    while (done < buf_.size()) {
+      const ssize_t n = write(fd_, buf_.data() + done, buf_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Error("cannot write output");
+      done += n;
+    }
+    buf_.clear();
+    return absl::OkStatus();
+  }
+
+  absl::Status Error(const char* what) const {
+    const std::string msg = absl::StrCat(what, " ", path_, ": ", strerror(errno));
+    if (errno == ENOSPC || errno == EDQUOT) {
+      return absl::ResourceExhaustedError(msg);
+    }
+    return absl::InternalError(msg);
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::string buf_;
+};
+
+class ReduceContext : public TaskContext {
+ public:
+  ReduceContext(OutputWriter* out,
+                const std::map<std::string, std::string>* params,
+                std::map<std::string, int64_t>* counters, uint32_t task_index)
+      : TaskContext(params, counters, task_index), out_(out) {}
+
+  void Emit(std::string_view key, std::string_view value) override {
+    if (!status_.ok()) return;
+    ++output_records_;
+    status_ = out_->Write(key, value);
+  }
+
+  int64_t output_records_ = 0;
+
+ private:
+  OutputWriter* const out_;
+};
+
+// The values of the merger's current key group. Advancing is lazy, so the
+// value handed out stays valid until the next call.
+class GroupIterator : public ValueIterator {
+ public:
+  GroupIterator(RunMerger* merger, std::string_view key)
+      : merger_(merger), key_(key) {}
+
+  bool Next(std::string_view* value) override {
+    if (done_) return false;
+    if (started_ && !Advance()) return false;
+    started_ = true;
+    *value = merger_->value();
+    ++records_;
+    return true;
+  }
+
+  // Skips what the reducer left of the group.
+  absl::Status Drain() {
+    if (!started_) {
+      started_ = true;
+      ++records_;
+    }
+    while (!done_ && Advance()) ++records_;
+    return status_;
+  }
+
+  int64_t records() const { return records_; }
+
+ private:
+  bool Advance() {
+    status_ = merger_->Next();
+    if (!status_.ok() || !merger_->Valid() || merger_->key() != key_) {
+      done_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  RunMerger* const merger_;
+  const std::string_view key_;  // the group's key, owned by the caller
+  bool started_ = false;
+  bool done_ = false;
+  int64_t records_ = 0;
+  absl::Status status_;
+};
+
+}  // namespace
+
+std::string ReduceAttemptDir(const std::string& output_dir, uint64_t attempt) {
+  return absl::StrFormat("%s/_temporary/attempt-%d", output_dir, attempt);
+}
+
+std::string ReduceTempOutput(const std::string& output_dir, uint64_t attempt,
+                             uint32_t partition) {
+  return absl::StrFormat("%s/part-r-%05d", ReduceAttemptDir(output_dir, attempt),
+                         partition);
+}
+
+std::string ReduceFinalOutput(const std::string& output_dir,
+                              uint32_t partition) {
+  return absl::StrFormat("%s/part-r-%05d", output_dir, partition);
+}
+
+absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
+                           mrpb::TaskResult* result) {
+  const mrpb::TaskAssignment& a = spec.assignment();
+  const std::map<std::string, std::string> params(a.spec().params().begin(),
+                                                  a.spec().params().end());
+  std::map<std::string, int64_t> counters;
+
+  const std::string fetch_dir = spec.scratch_dir() + "/fetched";
+  if (absl::Status s = MakeDirs(fetch_dir); !s.ok()) return s;
+  std::vector<mrpb::MapOutputLocation> outputs(a.map_outputs().begin(),
+                                               a.map_outputs().end());
+  auto fetched = FetchPartition(a.job_id(), a.task_index(), outputs, fetch_dir,
+                                spec.fetch_parallelism());
+  if (!fetched.ok()) return fetched.status();
+
+  const std::string output_dir = a.spec().output_dir();
+  const std::string out_path =
+      ReduceTempOutput(output_dir, a.attempt_id(), a.task_index());
+  if (absl::Status s = MakeDirs(ReduceAttemptDir(output_dir, a.attempt_id()));
+      !s.ok()) {
+    return s;
+  }
+  OutputWriter out;
+  if (absl::Status s = out.Open(out_path); !s.ok()) return s;
+  ReduceContext ctx(&out, &params, &counters, a.task_index());
+
+  RunMerger merger;
+  if (absl::Status s = merger.Open(fetched->run_files); !s.ok()) return s;
+  int64_t groups = 0, input_records = 0;
+  std::string key;
+  while (merger.Valid()) {
+    key.assign(merger.key());
+    GroupIterator values(&merger, key);
+    job->Reduce(key, values, ctx);
+    if (absl::Status s = values.Drain(); !s.ok()) return s;
+    if (!ctx.status().ok()) return ctx.status();
+    ++groups;
+    input_records += values.records();
+  }
+  job->Finish(ctx);
+  if (!ctx.status().ok()) return ctx.status();
+  if (absl::Status s = out.Close(); !s.ok()) return s;
+
+  counters["shuffle bytes"] += fetched->shuffle_bytes;
+  counters["reduce input groups"] += groups;
+  counters["reduce input records"] += input_records;
+  counters["reduce output records"] += ctx.output_records_;
+  for (const auto& [name, value] : counters) {
+    (*result->mutable_counters())[name] = value;
+  }
+  result->set_output_file(out_path);
+  return absl::OkStatus();
+}
+
+}  // namespace mr

@@ -1,0 +1,29 @@
+// The body of a reduce attempt, run in the task child process: fetches the
+// partition from every map output, merges the runs, calls the job's Reduce()
+// once per key group, and writes OUTPUT/_temporary/<attempt>/part-r-NNNNN.
+// Committing (the rename) is the worker's, once the master agrees.
+#ifndef MR_WORKER_INTERNAL_REDUCE_TASK_H_
+#define MR_WORKER_INTERNAL_REDUCE_TASK_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "mr/mapreduce.h"
+#include "proto/mr.pb.h"
+
+namespace mr {
+
+// The uncommitted and the committed path of a reduce attempt's output.
+std::string ReduceTempOutput(const std::string& output_dir, uint64_t attempt,
+                             uint32_t partition);
+std::string ReduceAttemptDir(const std::string& output_dir, uint64_t attempt);
+std::string ReduceFinalOutput(const std::string& output_dir,
+                              uint32_t partition);
+
+// Fills result->output_file and result->counters.
+absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
+                           mrpb::TaskResult* result);
+
+}  // namespace mr
+
+#endif  // MR_WORKER_INTERNAL_REDUCE_TASK_H_

@@ -1,0 +1,150 @@
+#include "worker/internal/split_reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace mr {
+namespace {
+
+constexpr size_t kReadSize = 1 << 20;
+
+// A file read forward in large blocks.
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+  ~Reader() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  absl::Status Open(uint64_t offset) {
+    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return Error("cannot open input");
+    if (lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      return Error("cannot seek in input");
+    }
+    pos_ = offset;
+    posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return absl::OkStatus();
+  }
+
+  // Makes more bytes available in buf_ after the unconsumed tail; false at
+  // the end of the file.
+  absl::StatusOr<bool> Fill() {
+    buf_.erase(0, start_);
+    base_ += start_;
+    start_ = 0;
+    const size_t old = buf_.size();
+    buf_.resize(old + kReadSize);
+    ssize_t n;
+    do {
+      n = read(fd_, buf_.data() + old, kReadSize);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return Error("cannot read input");
+    buf_.resize(old + n);
+    return n > 0;
+  }
+
+  absl::Status Error(const char* what) const {
+    const std::string msg = absl::StrCat(what, " ", path_, ": ", strerror(errno));
+    if (errno == ENOENT) return absl::NotFoundError(msg);
+    if (errno == EACCES) return absl::PermissionDeniedError(msg);
+    return absl::InternalError(msg);
+  }
+
+  std::string buf_;
+  size_t start_ = 0;  // first unconsumed byte in buf_
+  uint64_t base_ = 0; // file offset of buf_[0], relative to pos_
+  uint64_t pos_ = 0;  // file offset where reading began
+
+ private:
+  const std::string path_;
+  int fd_ = -1;
+};
+
+absl::StatusOr<uint64_t> CountNewlines(const std::string& path, uint64_t end) {
+  Reader r(path);
+  if (absl::Status s = r.Open(0); !s.ok()) return s;
+  uint64_t count = 0, seen = 0;
+  while (seen < end) {
+    auto more = r.Fill();
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    const size_t n = std::min<uint64_t>(r.buf_.size(), end - seen);
+    const char* p = r.buf_.data();
+    const char* stop = p + n;
+    while ((p = static_cast<const char*>(memchr(p, '\n', stop - p))) != nullptr) {
+      ++count;
+      ++p;
+    }
+    seen += n;
+    r.start_ = r.buf_.size();
+  }
+  return count;
+}
+
+}  // namespace
+
+absl::Status ReadChunkLines(const mrpb::FileChunk& chunk, bool line_numbers,
+                            const std::function<void(const InputRecord&)>& fn) {
+  const uint64_t begin = chunk.offset();
+  const uint64_t end = chunk.offset() + chunk.length();
+  // Start one byte early: if that byte ends a line, a line starts at `begin`.
+  const uint64_t read_from = begin > 0 ? begin - 1 : 0;
+  Reader r(chunk.path());
+  if (absl::Status s = r.Open(read_from); !s.ok()) return s;
+
+  bool skipping = begin > 0;  // inside the line that started before `begin`
+  uint64_t line_number = 0;
+  bool numbered = false;
+  InputRecord record;
+  record.file = chunk.path();
+  bool eof = false;
+  while (true) {
+    const char* data = r.buf_.data();
+    size_t avail = r.buf_.size();
+    if (skipping) {
+      const char* nl = static_cast<const char*>(
+          memchr(data + r.start_, '\n', avail - r.start_));
+      if (nl == nullptr) {
+        r.start_ = avail;
+      } else {
+        r.start_ = nl - data + 1;
+        skipping = false;
+      }
+    }
+    while (!skipping) {
+      const uint64_t line_offset = r.pos_ + r.base_ + r.start_;
+      if (line_offset >= end) return absl::OkStatus();
+      const char* nl = static_cast<const char*>(
+          memchr(data + r.start_, '\n', avail - r.start_));
+      if (nl == nullptr && !eof) break;  // need more bytes
+      if (nl == nullptr && r.start_ == avail) return absl::OkStatus();
+      const size_t line_end = nl ? nl - data : avail;
+      if (line_numbers && !numbered) {
+        auto before = CountNewlines(chunk.path(), line_offset);
+        if (!before.ok()) return before.status();
+        line_number = *before;
+        numbered = true;
+      }
+      record.offset = line_offset;
+      record.line_number = ++line_number;
+      record.line = std::string_view(data + r.start_, line_end - r.start_);
+      fn(record);
+      r.start_ = nl ? line_end + 1 : avail;
+      if (!nl) return absl::OkStatus();
+    }
+    if (eof) return absl::OkStatus();
+    auto more = r.Fill();
+    if (!more.ok()) return more.status();
+    eof = !*more;
+  }
+}
+
+}  // namespace mr

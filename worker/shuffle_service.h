@@ -1,0 +1,31 @@
+// The Shuffle gRPC service: streams one partition of one map attempt's output
+// to a reducer, one LZ4 block per message, as stored (no re-compression).
+//
+// Uses the callback API: one reactor per fetch, flow-controlled by gRPC (the
+// next block is read only once the previous write completed).
+//
+// Thread-safety: thread-safe.
+#ifndef MR_WORKER_SHUFFLE_SERVICE_H_
+#define MR_WORKER_SHUFFLE_SERVICE_H_
+
+#include "proto/mr.grpc.pb.h"
+#include "worker/shuffle_store.h"
+
+namespace mr {
+
+class ShuffleService final : public mrpb::Shuffle::CallbackService {
+ public:
+  // `store` must outlive the service.
+  explicit ShuffleService(ShuffleStore* store) : store_(store) {}
+
+  grpc::ServerWriteReactor<mrpb::FetchBatch>* FetchMapOutput(
+      grpc::CallbackServerContext* context,
+      const mrpb::FetchRequest* request) override;
+
+ private:
+  ShuffleStore* const store_;
+};
+
+}  // namespace mr
+
+#endif  // MR_WORKER_SHUFFLE_SERVICE_H_

@@ -1,0 +1,168 @@
+#include "worker/shuffle_store.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/convenience.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_util.h"
+#include "common/record_block.h"
+#include "common/shuffle_keys.h"
+
+namespace mr {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  return absl::InternalError(msg);
+}
+
+// absl::StartsWith takes absl::string_view, which Debian's Abseil keeps
+// apart from std::string_view (what RocksDB's Slice gives).
+bool HasPrefix(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+rocksdb::WriteOptions NoWal() {
+  rocksdb::WriteOptions w;
+  w.disableWAL = true;
+  return w;
+}
+
+}  // namespace
+
+std::string MapOutputDoneKey(const std::string& job_id, uint32_t map,
+                             uint64_t attempt) {
+  return MapOutputKeyPrefix(job_id, map, attempt) + "~";
+}
+
+absl::StatusOr<std::unique_ptr<ShuffleStore>> ShuffleStore::Open(
+    const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  // Blocks are LZ4-compressed by the map task before they reach the store;
+  // this setting covers what RocksDB writes itself (markers, compactions).
+  options.compression = rocksdb::kLZ4Compression;
+  options.max_background_jobs = 1;
+  options.keep_log_file_num = 2;
+  rocksdb::Status destroyed = rocksdb::DestroyDB(dir, options);
+  if (!destroyed.ok() && !destroyed.IsNotFound()) {
+    if (absl::Status s = RemoveAll(dir); !s.ok()) return s;
+  }
+  if (absl::Status s = MakeDirs(dir); !s.ok()) return s;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening shuffle store ", dir));
+  return std::unique_ptr<ShuffleStore>(
+      new ShuffleStore(std::unique_ptr<rocksdb::DB>(db)));
+}
+
+absl::Status ShuffleStore::IngestMapOutput(
+    const std::string& job_id, uint32_t map, uint64_t attempt,
+    const std::vector<std::string>& sst_files) {
+  if (!sst_files.empty()) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    rocksdb::Status s = db_->IngestExternalFile(sst_files, ingest);
+    if (!s.ok()) return FromRocks(s, "ingesting map output");
+  }
+  return FromRocks(db_->Put(NoWal(), MapOutputDoneKey(job_id, map, attempt), ""),
+                   "marking map output complete");
+}
+
+absl::StatusOr<std::unique_ptr<PartitionReader>> ShuffleStore::ReadPartition(
+    const std::string& job_id, uint32_t map, uint64_t attempt,
+    uint32_t partition) {
+  std::string marker;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
+                               MapOutputDoneKey(job_id, map, attempt), &marker);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "no output of %s map %d attempt %d here", job_id, map, attempt));
+  }
+  if (!s.ok()) return FromRocks(s, "reading map output");
+  rocksdb::ReadOptions read;
+  read.verify_checksums = true;
+  read.fill_cache = false;
+  return std::make_unique<PartitionReader>(
+      std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(read)),
+      MapOutputKeyPrefix(job_id, map, attempt), partition);
+}
+
+absl::Status ShuffleStore::DropJob(const std::string& job_id) {
+  const std::string begin = JobKeyPrefix(job_id);
+  // '/' + 1 == '0': [job/, job0) spans every key of the job and no other.
+  const std::string end = job_id + "0";
+  const rocksdb::Slice b(begin), e(end);
+  rocksdb::Status s = rocksdb::DeleteFilesInRange(
+      db_.get(), db_->DefaultColumnFamily(), &b, &e);
+  if (!s.ok()) return FromRocks(s, "dropping job files");
+  return FromRocks(db_->DeleteRange(NoWal(), db_->DefaultColumnFamily(), b, e),
+                   "dropping job keys");
+}
+
+uint64_t ShuffleStore::LiveBytes() {
+  uint64_t bytes = 0;
+  db_->GetIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &bytes);
+  return bytes;
+}
+
+PartitionReader::PartitionReader(std::unique_ptr<rocksdb::Iterator> it,
+                                 std::string map_prefix, uint32_t partition)
+    : it_(std::move(it)), map_prefix_(std::move(map_prefix)),
+      partition_(partition) {}
+
+bool PartitionReader::SeekRun() {
+  while (true) {
+    it_->Seek(absl::StrFormat("%s%08x/", map_prefix_, run_));
+    if (!it_->Valid() || !HasPrefix(it_->key().ToStringView(), map_prefix_)) {
+      return false;
+    }
+    const std::string_view key = it_->key().ToStringView();
+    if (key.size() <= map_prefix_.size() || key[map_prefix_.size()] == '~') {
+      return false;  // the completion marker: no more runs
+    }
+    run_ = RunOfKey(key, map_prefix_.size());
+    run_prefix_ = absl::StrFormat("%s%08x/%08x/", map_prefix_, run_, partition_);
+    it_->Seek(run_prefix_);
+    if (it_->Valid() && HasPrefix(it_->key().ToStringView(), run_prefix_)) {
+      return true;
+    }
+    ++run_;  // this run has nothing for the partition
+  }
+}
+
+absl::StatusOr<bool> PartitionReader::Next(StoredBlock* block) {
+  if (!started_) {
+    started_ = true;
+    if (!SeekRun()) return false;
+  } else {
+    it_->Next();
+    if (!it_->Valid() ||
+        !HasPrefix(it_->key().ToStringView(), run_prefix_)) {
+      ++run_;
+      if (!SeekRun()) {
+        if (!it_->status().ok()) {
+          return FromRocks(it_->status(), "reading map output");
+        }
+        return false;
+      }
+    }
+  }
+  if (!it_->status().ok()) return FromRocks(it_->status(), "reading map output");
+  std::string_view data;
+  if (absl::Status s = DecodeStoredBlock(it_->value().ToStringView(),
+                                         &block->raw_size, &block->crc32c, &data);
+      !s.ok()) {
+    return s;
+  }
+  block->run = run_;
+  block->data.assign(data.data(), data.size());
+  return true;
+}
+
+}  // namespace mr

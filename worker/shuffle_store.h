@@ -1,0 +1,90 @@
+// The worker's local store of map output: one RocksDB, keyed as
+// common/shuffle_keys.h says, holding the LZ4 record blocks that map tasks
+// spilled. Map attempts hand in whole SST files (ingested, not rewritten);
+// reducers' fetches read one partition of one map attempt; a finished job's
+// data is dropped whole.
+//
+// No WAL: a worker that restarts is a new worker and starts from an empty
+// store (lost map output is recomputed by the master's choice).
+//
+// Thread-safety: thread-safe (RocksDB is).
+#ifndef MR_WORKER_SHUFFLE_STORE_H_
+#define MR_WORKER_SHUFFLE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace mr {
+
+struct StoredBlock {
+  uint32_t run = 0;
+  uint32_t raw_size = 0;
+  uint32_t crc32c = 0;
+  std::string data;  // LZ4 block
+};
+
+// Reads one partition of one map attempt, block by block, run after run.
+class PartitionReader {
+ public:
+  PartitionReader(std::unique_ptr<rocksdb::Iterator> it, std::string map_prefix,
+                  uint32_t partition);
+
+  // Sets *block to the next block and returns true, or returns false at the
+  // end. DataLoss/Internal on a read error.
+  absl::StatusOr<bool> Next(StoredBlock* block);
+
+ private:
+  // Positions on the first block of `partition` in the first run >= run_.
+  bool SeekRun();
+
+  std::unique_ptr<rocksdb::Iterator> it_;
+  const std::string map_prefix_;
+  const uint32_t partition_;
+  uint32_t run_ = 0;
+  std::string run_prefix_;  // of the run-partition being read; empty at end
+  bool started_ = false;
+};
+
+class ShuffleStore {
+ public:
+  // Opens a fresh, empty store at `dir` (what was there is destroyed).
+  static absl::StatusOr<std::unique_ptr<ShuffleStore>> Open(
+      const std::string& dir);
+
+  // Moves a map attempt's SST files into the store and marks the attempt's
+  // output complete (an attempt with no records then still reads as empty).
+  absl::Status IngestMapOutput(const std::string& job_id, uint32_t map,
+                               uint64_t attempt,
+                               const std::vector<std::string>& sst_files);
+
+  // NotFound when this store holds no complete output of that attempt.
+  absl::StatusOr<std::unique_ptr<PartitionReader>> ReadPartition(
+      const std::string& job_id, uint32_t map, uint64_t attempt,
+      uint32_t partition);
+
+  // Deletes everything of `job_id`, reclaiming whole files at once.
+  absl::Status DropJob(const std::string& job_id);
+
+  // Bytes of live SST files (for tests and status).
+  uint64_t LiveBytes();
+
+ private:
+  explicit ShuffleStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+// The key marking a map attempt's output complete; sorts after its blocks.
+std::string MapOutputDoneKey(const std::string& job_id, uint32_t map,
+                             uint64_t attempt);
+
+}  // namespace mr
+
+#endif  // MR_WORKER_SHUFFLE_STORE_H_

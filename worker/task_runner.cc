@@ -1,0 +1,257 @@
+#include "worker/task_runner.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/clock.h"
+#include "common/file_util.h"
+#include "common/grpc_status.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "worker/internal/reduce_task.h"
+
+namespace mr {
+namespace {
+
+constexpr size_t kLogTail = 1500;
+
+std::string Tail(const std::string& path) {
+  std::string text = ReadFileToString(path).value_or("");
+  if (text.size() > kLogTail) text = "..." + text.substr(text.size() - kLogTail);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+std::string Describe(const mrpb::TaskAssignment& a) {
+  return absl::StrFormat("task %s %s %d attempt %d", a.job_id(),
+                         mrpb::TaskKind_Name(a.kind()), a.task_index(),
+                         a.attempt_id());
+}
+
+}  // namespace
+
+TaskRunner::TaskRunner(const WorkerOptions& options, ShuffleStore* store,
+                       mrpb::Master::StubInterface* master,
+                       std::function<void()> on_report)
+    : options_(options), store_(store), master_(master),
+      on_report_(std::move(on_report)) {}
+
+TaskRunner::~TaskRunner() {
+  KillAll();
+  WaitIdle();
+}
+
+void TaskRunner::set_worker_id(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  worker_id_ = id;
+}
+
+void TaskRunner::Start(const mrpb::TaskAssignment& assignment) {
+  auto attempt = std::make_shared<Attempt>();
+  attempt->assignment = assignment;
+  {
+    absl::MutexLock lock(&mu_);
+    running_[assignment.attempt_id()] = attempt;
+    ++threads_;
+  }
+  std::thread([this, attempt] { Run(attempt); }).detach();
+}
+
+void TaskRunner::Kill(uint64_t attempt_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = running_.find(attempt_id);
+  if (it == running_.end()) return;
+  it->second->killed = true;
+  it->second->child.Kill(SIGKILL);
+}
+
+void TaskRunner::KillAll() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, attempt] : running_) {
+    attempt->killed = true;
+    attempt->child.Kill(SIGKILL);
+  }
+}
+
+void TaskRunner::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* threads) { return *threads == 0; }, &threads_));
+}
+
+std::vector<uint64_t> TaskRunner::RunningAttempts() {
+  absl::MutexLock lock(&mu_);
+  std::vector<uint64_t> out;
+  for (const auto& [id, attempt] : running_) out.push_back(id);
+  return out;
+}
+
+size_t TaskRunner::running_count() {
+  absl::MutexLock lock(&mu_);
+  return running_.size();
+}
+
+std::vector<mrpb::TaskReport> TaskRunner::TakeReports() {
+  absl::MutexLock lock(&mu_);
+  std::vector<mrpb::TaskReport> out;
+  out.swap(reports_);
+  return out;
+}
+
+void TaskRunner::ReturnReports(std::vector<mrpb::TaskReport> reports) {
+  absl::MutexLock lock(&mu_);
+  for (auto& r : reports) reports_.push_back(std::move(r));
+}
+
+void TaskRunner::Run(std::shared_ptr<Attempt> attempt) {
+  const mrpb::TaskAssignment& a = attempt->assignment;
+  mrpb::TaskReport report;
+  report.set_job_id(a.job_id());
+  report.set_kind(a.kind());
+  report.set_task_index(a.task_index());
+  report.set_attempt_id(a.attempt_id());
+  report.set_start_time_ms(Clock::Real()->WallMs());
+  MR_LOG(INFO) << Describe(a) << " started at " << report.start_time_ms();
+
+  absl::Status s = Execute(attempt.get(), &report);
+  report.set_finish_time_ms(Clock::Real()->WallMs());
+  report.set_state(s.ok() ? mrpb::ATTEMPT_SUCCEEDED : mrpb::ATTEMPT_FAILED);
+  if (!s.ok()) report.set_error(std::string(s.message()));
+  MR_LOG(INFO) << Describe(a) << " finished at " << report.finish_time_ms()
+               << (s.ok() ? " ok" : " failed: ") << (s.ok() ? "" : s.message());
+  {
+    absl::MutexLock lock(&mu_);
+    running_.erase(a.attempt_id());
+    reports_.push_back(std::move(report));
+  }
+  on_report_();
+  absl::MutexLock lock(&mu_);
+  --threads_;
+}
+
+absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
+  const mrpb::TaskAssignment& a = attempt->assignment;
+  const std::string scratch =
+      absl::StrCat(options_.data_dir, "/tasks/attempt-", a.attempt_id());
+  RETURN_IF_ERROR(MakeDirs(scratch), "creating the task's scratch directory");
+
+  mrpb::TaskSpec spec;
+  *spec.mutable_assignment() = a;
+  spec.set_scratch_dir(scratch);
+  spec.set_result_path(scratch + "/result.pb");
+  spec.set_fetch_parallelism(options_.fetch_parallelism);
+  if (a.spec().app().empty()) {
+    ASSIGN_OR_RETURN(std::string plugin, PluginPath(a.spec()),
+                     "fetching the job's plugin");
+    spec.set_plugin_path(plugin);
+  }
+  const std::string spec_path = scratch + "/spec.pb";
+  const std::string log_path = scratch + "/task.log";
+  RETURN_IF_ERROR(WriteProtoFile(spec_path, spec));
+
+  {
+    absl::MutexLock lock(&mu_);
+    if (attempt->killed) return absl::AbortedError("killed before it started");
+    RETURN_IF_ERROR(attempt->child.Start(
+        {options_.task_executable, "--run_task=" + spec_path}, log_path));
+  }
+  absl::StatusOr<Subprocess::Exit> exit = attempt->child.Wait();
+  bool killed;
+  {
+    absl::MutexLock lock(&mu_);
+    killed = attempt->killed;
+  }
+
+  absl::Status outcome;
+  mrpb::TaskResult result;
+  if (killed) {
+    outcome = absl::AbortedError("killed by the worker");
+  } else if (!exit.ok()) {
+    outcome = exit.status();
+  } else if (absl::Status r = ReadProtoFile(spec.result_path(), &result);
+             !r.ok() || (exit->signaled || exit->code > 1)) {
+    outcome = absl::InternalError(absl::StrCat(
+        "task process ", exit->Describe(), "; its last output: ", Tail(log_path)));
+  } else if (!result.ok()) {
+    outcome = absl::InternalError(result.error());
+  } else if (a.kind() == mrpb::MAP) {
+    std::vector<std::string> files(result.sst_files().begin(),
+                                   result.sst_files().end());
+    outcome = store_->IngestMapOutput(a.job_id(), a.task_index(),
+                                      a.attempt_id(), files);
+  } else {
+    outcome = CommitReduce(a, result.output_file());
+  }
+  if (outcome.ok()) {
+    *report->mutable_counters() = result.counters();
+  } else if (a.kind() == mrpb::REDUCE) {
+    RemoveAll(ReduceAttemptDir(a.spec().output_dir(), a.attempt_id()))
+        .IgnoreError();
+  }
+  if (absl::Status s = RemoveAll(scratch); !s.ok()) {
+    MR_LOG(WARNING) << "cannot remove " << scratch << ": " << s;
+  }
+  return outcome;
+}
+
+absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a,
+                                      const std::string& temp_output) {
+  mrpb::CommitTaskRequest request;
+  {
+    absl::MutexLock lock(&mu_);
+    request.set_worker_id(worker_id_);
+  }
+  request.set_job_id(a.job_id());
+  request.set_task_index(a.task_index());
+  request.set_attempt_id(a.attempt_id());
+  mrpb::CommitTaskResponse response;
+  grpc::Status rpc;
+  for (int tries = 0; tries < 5; ++tries) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    rpc = master_->CommitTask(&ctx, request, &response);
+    if (rpc.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500 << tries));
+  }
+  RETURN_IF_ERROR(FromGrpcStatus(rpc), "asking the master to commit");
+  if (response.decision() != mrpb::CommitTaskResponse::COMMIT) {
+    return absl::AbortedError(
+        absl::StrCat("commit refused: ", response.reason()));
+  }
+  const std::string final_path =
+      ReduceFinalOutput(a.spec().output_dir(), a.task_index());
+  if (rename(temp_output.c_str(), final_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", temp_output,
+                                            " to ", final_path, ": ",
+                                            strerror(errno)));
+  }
+  RemoveAll(ReduceAttemptDir(a.spec().output_dir(), a.attempt_id()))
+      .IgnoreError();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> TaskRunner::PluginPath(const mrpb::JobSpec& spec) {
+  const std::string path =
+      absl::StrCat(options_.data_dir, "/plugins/", spec.plugin_hash(), ".so");
+  absl::MutexLock lock(&plugin_mu_);
+  if (PathExists(path)) return path;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  mrpb::GetPluginRequest request;
+  request.set_plugin_hash(spec.plugin_hash());
+  mrpb::GetPluginResponse response;
+  RETURN_IF_ERROR(FromGrpcStatus(master_->GetPlugin(&ctx, request, &response)));
+  if (!response.found()) {
+    return absl::NotFoundError(
+        absl::StrCat("the master has no plugin ", spec.plugin_hash()));
+  }
+  RETURN_IF_ERROR(MakeDirs(options_.data_dir + "/plugins"));
+  RETURN_IF_ERROR(WriteFileAtomically(path, response.plugin()));
+  return path;
+}
+
+}  // namespace mr

@@ -1,0 +1,53 @@
+// The worker daemon: its shuffle store and service, the task runner, and the
+// heartbeater that links them to the master.
+//
+// Lifecycle: Init() -> Start() -> ... -> Shutdown() (also from the
+// destructor).
+#ifndef MR_WORKER_WORKER_H_
+#define MR_WORKER_WORKER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "proto/mr.grpc.pb.h"
+#include "worker/heartbeater.h"
+#include "worker/shuffle_service.h"
+#include "worker/shuffle_store.h"
+#include "worker/task_runner.h"
+#include "worker/worker_options.h"
+
+namespace mr {
+
+class Worker {
+ public:
+  explicit Worker(WorkerOptions options);
+  ~Worker();
+
+  // Checks the options and opens a fresh shuffle store.
+  absl::Status Init();
+  // Serves shuffle data and starts heartbeating. REQUIRES: Init() succeeded.
+  absl::Status Start();
+  // Stops heartbeating, kills running attempts, stops serving.
+  void Shutdown();
+
+  // host:port peers fetch from. REQUIRES: Start() succeeded.
+  const std::string& address() const { return address_; }
+
+ private:
+  WorkerOptions options_;
+  std::unique_ptr<ShuffleStore> store_;
+  std::unique_ptr<ShuffleService> shuffle_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<mrpb::Master::Stub> master_;
+  std::unique_ptr<TaskRunner> runner_;
+  std::unique_ptr<Heartbeater> heartbeater_;
+  std::string address_;
+  bool shut_down_ = false;
+};
+
+}  // namespace mr
+
+#endif  // MR_WORKER_WORKER_H_

@@ -1,0 +1,76 @@
+// mr-worker: parses flags and runs a Worker until SIGTERM or SIGINT. Started
+// with --run_task=SPEC, it is instead the child process of one task attempt.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "worker/internal/task_child.h"
+#include "worker/worker.h"
+
+ABSL_FLAG(std::string, master, "", "host:port of the master.");
+ABSL_FLAG(std::string, bind_host, "127.0.0.1",
+          "Address the shuffle service listens on.");
+ABSL_FLAG(int, port, 0, "Shuffle service port; 0 lets the OS pick.");
+ABSL_FLAG(std::string, advertise_host, "",
+          "Host peers use to reach this worker (default: --bind_host).");
+ABSL_FLAG(std::string, data_dir, "",
+          "The worker's directory: shuffle store, plugins, task scratch.");
+ABSL_FLAG(std::string, address_file, "",
+          "Once serving, write host:port here (atomically).");
+ABSL_FLAG(uint32_t, slots, 0, "Concurrent task attempts (0: number of cores).");
+ABSL_FLAG(uint32_t, fetch_parallelism, 4,
+          "Concurrent shuffle fetches per reduce attempt.");
+ABSL_FLAG(std::string, run_task, "",
+          "Internal: run the task attempt described by this TaskSpec file.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "mr-worker --master=HOST:PORT --data_dir=DIR [--port=N] [--slots=N]");
+  absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_run_task).empty()) {
+    return mr::RunTaskChild(absl::GetFlag(FLAGS_run_task));
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  mr::WorkerOptions options;
+  options.master_address = absl::GetFlag(FLAGS_master);
+  options.bind_host = absl::GetFlag(FLAGS_bind_host);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.advertise_host = absl::GetFlag(FLAGS_advertise_host);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.slots = absl::GetFlag(FLAGS_slots);
+  options.fetch_parallelism = absl::GetFlag(FLAGS_fetch_parallelism);
+  if (options.master_address.empty() || options.data_dir.empty()) {
+    fprintf(stderr, "mr-worker: --master and --data_dir are required\n");
+    return 2;
+  }
+
+  mr::Worker worker(options);
+  absl::Status s = worker.Init();
+  if (s.ok()) s = worker.Start();
+  const std::string address_file = absl::GetFlag(FLAGS_address_file);
+  if (s.ok() && !address_file.empty()) {
+    s = mr::WriteFileAtomically(address_file, worker.address() + "\n");
+  }
+  if (!s.ok()) {
+    MR_LOG(ERROR) << "mr-worker failed to start: " << s;
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  MR_LOG(INFO) << "signal " << sig << ": shutting down";
+  worker.Shutdown();
+  return 0;
+}

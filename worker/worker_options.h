@@ -1,0 +1,37 @@
+// Settings of a worker. Flags exist only in worker_main.cc.
+#ifndef MR_WORKER_WORKER_OPTIONS_H_
+#define MR_WORKER_WORKER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace mr {
+
+struct WorkerOptions {
+  // host:port of the master. Required.
+  std::string master_address;
+
+  // Where the shuffle service listens, and the host peers reach it at.
+  // Default: 127.0.0.1, port 0 (the OS picks), advertised as bind_host.
+  std::string bind_host = "127.0.0.1";
+  int port = 0;
+  std::string advertise_host;
+
+  // The worker's own directory: its shuffle store, plugins and task scratch.
+  // Required.
+  std::string data_dir;
+
+  // Task attempts run at once. Default: 0 = the number of cores.
+  uint32_t slots = 0;
+
+  // Concurrent fetches of one reduce attempt. Default: 4.
+  uint32_t fetch_parallelism = 4;
+
+  // The binary a task child runs (started with --run_task=SPEC).
+  // Default: this process's own executable.
+  std::string task_executable;
+};
+
+}  // namespace mr
+
+#endif  // MR_WORKER_WORKER_OPTIONS_H_
