@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "apps/job_registry.h"
@@ -17,8 +18,10 @@ constexpr uint32_t kDefaultReduces = 4;
 constexpr uint32_t kMaxReduces = 100000;
 constexpr uint64_t kDefaultSplitSize = 64ull << 20;
 constexpr uint64_t kDefaultSortBuffer = 64ull << 20;
-// While jobs run, idle workers come back this soon for work.
+// While jobs run, workers with free slots come back this soon for work.
 constexpr uint32_t kBusyHeartbeatMs = 100;
+// How long the heartbeat of a worker that runs nothing waits for work.
+constexpr int64_t kIdleLongPollMs = 500;
 
 std::string SuccessMarker(const std::string& output_dir) {
   return output_dir + "/_SUCCESS";
@@ -182,6 +185,7 @@ mrpb::SubmitJobResponse JobTracker::Submit(
   jobs_[id] = std::make_unique<JobInProgress>(id, spec, std::move(*files),
                                     std::move(splits), clock_->WallMs());
   job_order_.push_back(id);
+  ++work_epoch_;
   MR_LOG(INFO) << "accepted " << id << ": "
                << (spec.app().empty() ? spec.plugin_name() : spec.app())
                << ", " << num_maps << " maps, " << spec.num_reduces()
@@ -307,6 +311,24 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     worker->pending_finished_jobs.clear();
 
     AssignTasks(worker, request.free_slots(), &response);
+    if (response.assignments_size() == 0 && request.running_attempts_size() == 0 &&
+        request.free_slots() > 0 && to_commit.empty()) {
+      const uint64_t epoch = work_epoch_;
+      auto changed = [this, epoch]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return work_epoch_ != epoch;
+      };
+      mu_.AwaitWithTimeout(
+          absl::Condition(&changed),
+          absl::Milliseconds(std::min(kIdleLongPollMs,
+                                      options_.heartbeat_interval_ms)));
+      // The worker may have been declared dead meanwhile.
+      it = workers_.find(request.worker_id());
+      if (it == workers_.end()) {
+        response.set_status(mrpb::HeartbeatResponse::UNKNOWN_WORKER);
+        return response;
+      }
+      AssignTasks(&it->second, request.free_slots(), &response);
+    }
 
     bool busy = false;
     for (const auto& [id, job] : jobs_) busy |= job->running();
@@ -332,6 +354,7 @@ void JobTracker::ProcessReport(WorkerState* worker,
     return;
   }
   live_attempts_.erase(report.attempt_id());
+  ++work_epoch_;
   if (report.state() == mrpb::ATTEMPT_SUCCEEDED) {
     if (task->kind == mrpb::REDUCE &&
         task->committing_attempt != report.attempt_id()) {
@@ -426,6 +449,7 @@ void JobTracker::RemoveWorker(const std::string& worker_id,
                               const std::string& why) {
   MR_LOG(WARNING) << "worker " << worker_id << " declared dead: " << why;
   workers_.erase(worker_id);
+  ++work_epoch_;
   for (const auto& [job_id, job] : jobs_) {
     for (uint64_t attempt : job->WorkerLost(worker_id)) {
       live_attempts_.erase(attempt);

@@ -2,9 +2,12 @@
 // which task attempt runs where, and which attempt may commit.
 //
 // Workers pull work: each heartbeat reports the attempts that ended and the
-// free slots, and the response hands out task attempts (maps first; a job's
-// reduces once all its maps are done), attempts to kill, and finished jobs
-// whose map output the worker may drop.
+// free slots, and the response hands out task attempts. The heartbeat of a
+// worker running nothing is held (up to kIdleLongPollMs) until work appears,
+// so a new job starts without waiting out the heartbeat interval. The
+// response also carries task attempts (maps first; a
+// job's reduces once all its maps are done), attempts to kill, and finished
+// jobs whose map output the worker may drop.
 //
 // Thread-safety: thread-safe; every public method takes mu_. File I/O on a
 // job's output directory (preparing it, the job commit) happens without mu_
@@ -105,6 +108,9 @@ class JobTracker {
   std::map<std::string, WorkerState> workers_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, AttemptRef> live_attempts_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> committing_jobs_ ABSL_GUARDED_BY(mu_);
+  // Bumped whenever work may have become assignable (a submission, an
+  // attempt's end, a lost worker): wakes idle workers' long-polls.
+  uint64_t work_epoch_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace mr

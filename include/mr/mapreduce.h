@@ -34,6 +34,16 @@ struct InputRecord {
   std::string_view line;
 };
 
+// A run of whole input lines, as the engine read them: every line ends with
+// '\n', except possibly the last line of a file.
+struct InputBlock {
+  std::string_view file;
+  uint64_t offset = 0;             // byte offset of the first line in `file`
+  uint64_t first_line_number = 0;  // 1-based; only when WantsLineNumbers()
+  uint64_t line_count = 0;
+  std::string_view data;
+};
+
 // What user code may call while mapping, combining or reducing.
 class Context {
  public:
@@ -80,6 +90,11 @@ class Job {
 
   virtual void Map(const InputRecord& record, Context& ctx) = 0;
 
+  // Called with the split's input in runs of whole lines. The default calls
+  // Map() once per line; a job that can process many lines at once (a
+  // vectorized tokenizer, say) overrides this instead.
+  virtual void MapBlock(const InputBlock& block, Context& ctx);
+
   virtual void Reduce(std::string_view key, ValueIterator& values,
                       Context& ctx) = 0;
 
@@ -112,6 +127,24 @@ inline uint64_t StableHash(std::string_view data) {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+inline void Job::MapBlock(const InputBlock& block, Context& ctx) {
+  InputRecord record;
+  record.file = block.file;
+  record.offset = block.offset;
+  record.line_number = block.first_line_number;
+  std::string_view rest = block.data;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const size_t len = nl == std::string_view::npos ? rest.size() : nl;
+    record.line = rest.substr(0, len);
+    Map(record, ctx);
+    const size_t consumed = nl == std::string_view::npos ? len : len + 1;
+    rest.remove_prefix(consumed);
+    record.offset += consumed;
+    if (record.line_number > 0) ++record.line_number;
+  }
 }
 
 inline uint32_t Job::Partition(std::string_view key, uint32_t num_partitions) {

@@ -61,12 +61,12 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   int64_t input_records = 0;
   const bool line_numbers = job->WantsLineNumbers();
   for (const mrpb::FileChunk& chunk : a.split().chunks()) {
-    absl::Status s = ReadChunkLines(chunk, line_numbers,
-                                    [&](const InputRecord& record) {
-                                      if (!ctx.status().ok()) return;
-                                      ++input_records;
-                                      job->Map(record, ctx);
-                                    });
+    absl::Status s = ReadChunkBlocks(chunk, line_numbers,
+                                     [&](const InputBlock& block) {
+                                       if (!ctx.status().ok()) return;
+                                       input_records += block.line_count;
+                                       job->MapBlock(block, ctx);
+                                     });
     if (!s.ok()) return s;
     if (!ctx.status().ok()) return ctx.status();
   }

@@ -91,8 +91,8 @@ absl::StatusOr<uint64_t> CountNewlines(const std::string& path, uint64_t end) {
 
 }  // namespace
 
-absl::Status ReadChunkLines(const mrpb::FileChunk& chunk, bool line_numbers,
-                            const std::function<void(const InputRecord&)>& fn) {
+absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk, bool line_numbers,
+                             const std::function<void(const InputBlock&)>& fn) {
   const uint64_t begin = chunk.offset();
   const uint64_t end = chunk.offset() + chunk.length();
   // Start one byte early: if that byte ends a line, a line starts at `begin`.
@@ -103,12 +103,22 @@ absl::Status ReadChunkLines(const mrpb::FileChunk& chunk, bool line_numbers,
   bool skipping = begin > 0;  // inside the line that started before `begin`
   uint64_t line_number = 0;
   bool numbered = false;
-  InputRecord record;
-  record.file = chunk.path();
+  // The lines found in the buffer and not yet handed to fn: they are
+  // contiguous, [block_start, block_end) of r.buf_.
+  InputBlock block;
+  block.file = chunk.path();
+  size_t block_start = 0, block_end = 0;
+  auto flush = [&] {
+    if (block.line_count == 0) return;
+    block.data = std::string_view(r.buf_.data() + block_start,
+                                  block_end - block_start);
+    fn(block);
+    block.line_count = 0;
+  };
   bool eof = false;
   while (true) {
     const char* data = r.buf_.data();
-    size_t avail = r.buf_.size();
+    const size_t avail = r.buf_.size();
     if (skipping) {
       const char* nl = static_cast<const char*>(
           memchr(data + r.start_, '\n', avail - r.start_));
@@ -119,28 +129,43 @@ absl::Status ReadChunkLines(const mrpb::FileChunk& chunk, bool line_numbers,
         skipping = false;
       }
     }
+    bool done = false;
     while (!skipping) {
       const uint64_t line_offset = r.pos_ + r.base_ + r.start_;
-      if (line_offset >= end) return absl::OkStatus();
+      if (line_offset >= end) {
+        done = true;
+        break;
+      }
       const char* nl = static_cast<const char*>(
           memchr(data + r.start_, '\n', avail - r.start_));
       if (nl == nullptr && !eof) break;  // need more bytes
-      if (nl == nullptr && r.start_ == avail) return absl::OkStatus();
-      const size_t line_end = nl ? nl - data : avail;
+      if (nl == nullptr && r.start_ == avail) {
+        done = true;
+        break;
+      }
+      const size_t line_end = nl ? nl - data + 1 : avail;
       if (line_numbers && !numbered) {
         auto before = CountNewlines(chunk.path(), line_offset);
         if (!before.ok()) return before.status();
         line_number = *before;
         numbered = true;
       }
-      record.offset = line_offset;
-      record.line_number = ++line_number;
-      record.line = std::string_view(data + r.start_, line_end - r.start_);
-      fn(record);
-      r.start_ = nl ? line_end + 1 : avail;
-      if (!nl) return absl::OkStatus();
+      ++line_number;
+      if (block.line_count == 0) {
+        block_start = r.start_;
+        block.offset = line_offset;
+        block.first_line_number = line_numbers ? line_number : 0;
+      }
+      ++block.line_count;
+      block_end = line_end;
+      r.start_ = line_end;
+      if (!nl) {
+        done = true;
+        break;
+      }
     }
-    if (eof) return absl::OkStatus();
+    flush();  // before Fill() moves the buffer
+    if (done || eof) return absl::OkStatus();
     auto more = r.Fill();
     if (!more.ok()) return more.status();
     eof = !*more;

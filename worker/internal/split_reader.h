@@ -15,12 +15,13 @@
 
 namespace mr {
 
-// Calls `fn` for each line of `chunk`, in file order; the record's views are
-// valid only during the call. With `line_numbers`, fills
-// InputRecord::line_number (counting newlines from the file's start).
+// Calls `fn` with the lines of `chunk`, in file order, in blocks of whole
+// lines (as many as one read buffer holds); the block's views are valid only
+// during the call. With `line_numbers`, fills InputBlock::first_line_number
+// (counting newlines from the file's start).
 // NotFound / PermissionDenied / Internal name the file on I/O errors.
-absl::Status ReadChunkLines(const mrpb::FileChunk& chunk, bool line_numbers,
-                            const std::function<void(const InputRecord&)>& fn);
+absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk, bool line_numbers,
+                             const std::function<void(const InputBlock&)>& fn);
 
 }  // namespace mr
 

@@ -1,0 +1,348 @@
+#include "client/internal/command_line.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace mr {
+namespace client_internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kUsage[] =
+    R"(usage: mrctl [--master HOST:PORT] <command> [flags]
+
+The master's address comes from --master, or else from $MR_MASTER.
+
+commands:
+  submit (--app NAME | --plugin FILE.so) --input PATH... --output DIR
+         [--reduces R] [--split-size BYTES] [--param KEY=VALUE]...
+         [--overwrite] [--name NAME] [--wait] [--json]
+      Submits a job and prints its id. --input takes every following
+      argument up to the next --flag (paths, directories or globs) and may
+      repeat. With --wait, shows progress on stderr and prints the final
+      status; --json prints it as JSON.
+  status JOB [--json]   the state, progress, output and counters of JOB
+  list [--json]         all jobs the master knows
+  kill JOB              stops JOB
+  workers [--json]      the live workers
+  help                  this text
+
+exit status: 0 success; 1 the job failed or was killed (submit --wait);
+2 refused or usage error; 3 master unreachable.
+)";
+
+bool IsFlag(const std::string& arg) { return absl::StartsWith(arg, "--"); }
+
+absl::Status Usage(const std::string& reason) {
+  return absl::InvalidArgumentError(reason);
+}
+
+const char* CommandName(Command c) {
+  switch (c) {
+    case Command::kHelp: return "help";
+    case Command::kSubmit: return "submit";
+    case Command::kStatus: return "status";
+    case Command::kList: return "list";
+    case Command::kKill: return "kill";
+    case Command::kWorkers: return "workers";
+  }
+  return "?";
+}
+
+// `path` as given when absolute, else joined to `cwd` and normalized.
+std::string MakeAbsolute(const std::string& path, const std::string& cwd) {
+  if (absl::StartsWith(path, "/")) return path;
+  return (fs::path(cwd) / path).lexically_normal().string();
+}
+
+// Digits only, > 0, <= max.
+absl::StatusOr<uint64_t> ParsePositive(const std::string& flag,
+                                       const std::string& text,
+                                       uint64_t max) {
+  const absl::Status bad =
+      Usage(absl::StrCat(flag, " must be a positive integer, got '", text, "'"));
+  if (text.empty()) return bad;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad;
+    const uint64_t digit = c - '0';
+    if (v > (max - digit) / 10) {
+      return Usage(absl::StrCat(flag, " must be at most ", max, ", got '",
+                                text, "'"));
+    }
+    v = v * 10 + digit;
+  }
+  if (v == 0) return bad;
+  return v;
+}
+
+// Walks the arguments after the command. Each flag is "--name" or
+// "--name=value".
+class FlagCursor {
+ public:
+  FlagCursor(const std::vector<std::string>& args, Command command)
+      : args_(args), command_(command) {}
+
+  bool Done() const { return pos_ >= args_.size(); }
+
+  // The next argument; not a flag: a positional argument.
+  const std::string& Peek() const { return args_[pos_]; }
+
+  // Consumes a positional argument.
+  std::string TakePositional() { return args_[pos_++]; }
+
+  // Consumes a flag: sets its name ("--input") and the value after '='.
+  void TakeFlag(std::string* name, std::string* inline_value,
+                bool* has_inline) {
+    const std::string& arg = args_[pos_++];
+    const size_t eq = arg.find('=');
+    *has_inline = eq != std::string::npos;
+    *name = *has_inline ? arg.substr(0, eq) : arg;
+    *inline_value = *has_inline ? arg.substr(eq + 1) : std::string();
+  }
+
+  // The flag's one value: inline, or the next argument unless that is a flag.
+  absl::StatusOr<std::string> Value(const std::string& name,
+                                    const std::string& inline_value,
+                                    bool has_inline) {
+    std::string v;
+    if (has_inline) {
+      v = inline_value;
+    } else if (!Done() && !IsFlag(Peek())) {
+      v = args_[pos_++];
+    }
+    if (v.empty()) return Usage(absl::StrCat(name, " needs a value"));
+    return v;
+  }
+
+  // All values up to the next flag (the inline one first).
+  std::vector<std::string> Values(const std::string& inline_value,
+                                  bool has_inline) {
+    std::vector<std::string> out;
+    if (has_inline) out.push_back(inline_value);
+    while (!Done() && !IsFlag(Peek())) out.push_back(args_[pos_++]);
+    return out;
+  }
+
+  absl::Status Unknown(const std::string& name) const {
+    return Usage(absl::StrCat("unknown flag ", name, " for ",
+                              CommandName(command_)));
+  }
+  absl::Status Unexpected(const std::string& arg) const {
+    return Usage(absl::StrCat("unexpected argument '", arg, "' for ",
+                              CommandName(command_)));
+  }
+
+ private:
+  const std::vector<std::string>& args_;
+  const Command command_;
+  size_t pos_ = 0;
+};
+
+absl::Status NoValue(const std::string& name, bool has_inline) {
+  if (!has_inline) return absl::OkStatus();
+  return Usage(absl::StrCat(name, " takes no value"));
+}
+
+absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
+                         CommandLine* cl) {
+  std::string app, plugin, output, reduces, split_size, name;
+  mrpb::JobSpec& spec = cl->spec;
+  while (!cur->Done()) {
+    if (!IsFlag(cur->Peek())) return cur->Unexpected(cur->Peek());
+    std::string flag, inline_value;
+    bool has_inline;
+    cur->TakeFlag(&flag, &inline_value, &has_inline);
+
+    // Flags that take one value, each given at most once.
+    std::string* single = nullptr;
+    if (flag == "--app") single = &app;
+    if (flag == "--plugin") single = &plugin;
+    if (flag == "--output") single = &output;
+    if (flag == "--reduces") single = &reduces;
+    if (flag == "--split-size") single = &split_size;
+    if (flag == "--name") single = &name;
+    if (single != nullptr) {
+      if (!single->empty()) return Usage(absl::StrCat(flag, " given twice"));
+      absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
+      if (!v.ok()) return v.status();
+      *single = *std::move(v);
+    } else if (flag == "--input") {
+      std::vector<std::string> paths = cur->Values(inline_value, has_inline);
+      if (paths.empty()) return Usage("--input needs at least one PATH");
+      for (const std::string& p : paths) {
+        if (p.empty()) return Usage("--input got an empty path");
+        spec.add_inputs(MakeAbsolute(p, cwd));
+      }
+    } else if (flag == "--param") {
+      absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
+      if (!v.ok()) return v.status();
+      const size_t eq = v->find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return Usage(absl::StrCat("--param needs KEY=VALUE, got '", *v, "'"));
+      }
+      (*spec.mutable_params())[v->substr(0, eq)] = v->substr(eq + 1);
+    } else if (flag == "--overwrite") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      spec.set_overwrite(true);
+    } else if (flag == "--wait") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      cl->wait = true;
+    } else if (flag == "--json") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      cl->json = true;
+    } else {
+      return cur->Unknown(flag);
+    }
+  }
+
+  if (!app.empty() && !plugin.empty()) {
+    return Usage("--app and --plugin are mutually exclusive");
+  }
+  if (app.empty() && plugin.empty()) {
+    return Usage("submit needs --app NAME or --plugin FILE");
+  }
+  if (spec.inputs_size() == 0) return Usage("submit needs --input PATH...");
+  if (output.empty()) return Usage("submit needs --output DIR");
+
+  spec.set_app(app);
+  if (!plugin.empty()) cl->plugin_path = MakeAbsolute(plugin, cwd);
+  std::string out = (fs::path(MakeAbsolute(output, cwd))).lexically_normal();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  spec.set_output_dir(out);
+  spec.set_name(name);
+  if (!reduces.empty()) {
+    absl::StatusOr<uint64_t> r = ParsePositive(
+        "--reduces", reduces, std::numeric_limits<uint32_t>::max());
+    if (!r.ok()) return r.status();
+    spec.set_num_reduces(static_cast<uint32_t>(*r));
+  }
+  if (!split_size.empty()) {
+    absl::StatusOr<uint64_t> s = ParsePositive(
+        "--split-size", split_size, std::numeric_limits<uint64_t>::max());
+    if (!s.ok()) return s.status();
+    spec.set_split_size(*s);
+  }
+  return absl::OkStatus();
+}
+
+// status / list / kill / workers: an optional --json and, for status and
+// kill, exactly one job id.
+absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
+                         CommandLine* cl) {
+  bool have_job = false;
+  while (!cur->Done()) {
+    if (!IsFlag(cur->Peek())) {
+      if (!takes_job || have_job) return cur->Unexpected(cur->Peek());
+      cl->job_id = cur->TakePositional();
+      have_job = true;
+      continue;
+    }
+    std::string flag, inline_value;
+    bool has_inline;
+    cur->TakeFlag(&flag, &inline_value, &has_inline);
+    if (flag == "--json" && takes_json) {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      cl->json = true;
+    } else {
+      return cur->Unknown(flag);
+    }
+  }
+  if (takes_job && !have_job) {
+    return Usage(absl::StrCat(CommandName(cl->command), " needs a JOB id"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CommandLine> ParseCommandLine(
+    const std::vector<std::string>& args, const char* env_master,
+    const std::string& cwd) {
+  CommandLine cl;
+
+  // --master and --help may appear anywhere; take them out first. A value of
+  // --input never starts with "--", so this cannot steal one.
+  std::vector<std::string> rest;
+  bool help = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help") {
+      help = true;
+    } else if (a == "--master" || absl::StartsWith(a, "--master=")) {
+      std::string v;
+      if (a == "--master") {
+        if (i + 1 < args.size() && !IsFlag(args[i + 1])) v = args[++i];
+      } else {
+        v = a.substr(std::string("--master=").size());
+      }
+      if (v.empty()) return Usage("--master needs HOST:PORT");
+      cl.master = v;
+    } else {
+      rest.push_back(a);
+    }
+  }
+  if (help || (!rest.empty() && (rest[0] == "help" || rest[0] == "-h"))) {
+    cl.command = Command::kHelp;
+    return cl;
+  }
+  if (rest.empty()) return Usage("no command given (try 'mrctl help')");
+
+  const std::string& name = rest[0];
+  if (absl::StartsWith(name, "-")) {
+    return Usage(absl::StrCat("unknown flag ", name));
+  }
+  if (name == "submit") {
+    cl.command = Command::kSubmit;
+  } else if (name == "status") {
+    cl.command = Command::kStatus;
+  } else if (name == "list") {
+    cl.command = Command::kList;
+  } else if (name == "kill") {
+    cl.command = Command::kKill;
+  } else if (name == "workers") {
+    cl.command = Command::kWorkers;
+  } else {
+    return Usage(
+        absl::StrCat("unknown command '", name, "' (try 'mrctl help')"));
+  }
+
+  const std::vector<std::string> command_args(rest.begin() + 1, rest.end());
+  FlagCursor cur(command_args, cl.command);
+  absl::Status s;
+  switch (cl.command) {
+    case Command::kSubmit:
+      s = ParseSubmit(&cur, cwd, &cl);
+      break;
+    case Command::kStatus:
+      s = ParseSimple(&cur, /*takes_job=*/true, /*takes_json=*/true, &cl);
+      break;
+    case Command::kKill:
+      s = ParseSimple(&cur, /*takes_job=*/true, /*takes_json=*/false, &cl);
+      break;
+    case Command::kList:
+    case Command::kWorkers:
+      s = ParseSimple(&cur, /*takes_job=*/false, /*takes_json=*/true, &cl);
+      break;
+    case Command::kHelp:
+      break;
+  }
+  if (!s.ok()) return s;
+
+  if (cl.master.empty() && env_master != nullptr) cl.master = env_master;
+  if (cl.master.empty()) {
+    return Usage("no master given: use --master HOST:PORT or set MR_MASTER");
+  }
+  return cl;
+}
+
+const char* UsageText() { return kUsage; }
+
+}  // namespace client_internal
+}  // namespace mr

@@ -1,0 +1,64 @@
+// The parsed `mrctl` command line, and its parser.
+//
+//   mrctl [--master HOST:PORT] <command> [flags]
+//
+// The parser is hand-rolled because `--input` takes every following argument
+// up to the next one starting with "--" (so a shell-expanded glob lands
+// whole), which no flag library does. It is pure: the environment's master
+// and the cwd come in as arguments.
+#ifndef MR_CLIENT_INTERNAL_COMMAND_LINE_H_
+#define MR_CLIENT_INTERNAL_COMMAND_LINE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/mr.pb.h"
+
+namespace mr {
+namespace client_internal {
+
+enum class Command { kHelp, kSubmit, kStatus, kList, kKill, kWorkers };
+
+struct CommandLine {
+  Command command = Command::kHelp;
+  // "HOST:PORT"; empty only for kHelp.
+  std::string master;
+
+  // submit: name, app, inputs (absolute), output_dir (absolute),
+  // num_reduces, split_size, params, overwrite. plugin_name stays empty
+  // (MasterClient::Submit sets it from plugin_path).
+  mrpb::JobSpec spec;
+  std::string plugin_path;  // absolute; empty with --app
+  bool wait = false;
+
+  // submit, status, list, workers.
+  bool json = false;
+
+  // status, kill.
+  std::string job_id;
+};
+
+// Parses `args` (argv without argv[0]). `env_master` is $MR_MASTER (null or
+// empty when unset), used when no --master is given. Relative inputs,
+// output dir and plugin path are made absolute against `cwd`.
+//
+// Global flag, anywhere on the line: --master HOST:PORT or
+// --master=HOST:PORT. `help`, --help or -h anywhere gives kHelp.
+// Value flags also take the --flag=value form.
+//
+// Errors are InvalidArgument whose message is the one-line reason, without
+// the "mrctl: " prefix, e.g. "--reduces must be a positive integer, got
+// 'abc'", "unknown flag --x for submit", "--param needs KEY=VALUE, got 'k'".
+// REQUIRES: args is not empty (no arguments is the caller's usage case).
+absl::StatusOr<CommandLine> ParseCommandLine(
+    const std::vector<std::string>& args, const char* env_master,
+    const std::string& cwd);
+
+// The usage text `mrctl help` prints, ending in a newline.
+const char* UsageText();
+
+}  // namespace client_internal
+}  // namespace mr
+
+#endif  // MR_CLIENT_INTERNAL_COMMAND_LINE_H_

@@ -1,0 +1,210 @@
+#include "client/internal/command_line.h"
+
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace mr {
+namespace client_internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kCwd[] = "/home/u/work";
+
+absl::StatusOr<CommandLine> Parse(const std::vector<std::string>& args,
+                                  const char* env = nullptr) {
+  return ParseCommandLine(args, env, kCwd);
+}
+
+// The usage error's message, or "OK".
+std::string Error(const std::vector<std::string>& args,
+                  const char* env = nullptr) {
+  absl::StatusOr<CommandLine> cl = Parse(args, env);
+  if (cl.ok()) return "OK";
+  EXPECT_EQ(cl.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(cl.status().message());
+}
+
+TEST(CommandLineTest, SubmitWithShellExpandedGlobAndRepeatedInput) {
+  absl::StatusOr<CommandLine> cl = Parse(
+      {"--master", "127.0.0.1:7000", "submit", "--app", "wordcount",
+       "--input", "/data/a.txt", "/data/b.txt", "/data/c.txt", "--output",
+       "out", "--input", "more/*.txt", "../x.txt", "--reduces", "3",
+       "--split-size", "1048576", "--param", "pattern=ab=c", "--param",
+       "mode=", "--overwrite", "--name", "my job", "--wait", "--json"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kSubmit);
+  EXPECT_EQ(cl->master, "127.0.0.1:7000");
+  EXPECT_EQ(cl->spec.app(), "wordcount");
+  EXPECT_EQ(cl->plugin_path, "");
+  EXPECT_THAT(cl->spec.inputs(),
+              ElementsAre("/data/a.txt", "/data/b.txt", "/data/c.txt",
+                          "/home/u/work/more/*.txt", "/home/u/x.txt"));
+  EXPECT_EQ(cl->spec.output_dir(), "/home/u/work/out");
+  EXPECT_EQ(cl->spec.num_reduces(), 3u);
+  EXPECT_EQ(cl->spec.split_size(), 1048576u);
+  EXPECT_THAT(cl->spec.params(), UnorderedElementsAre(Pair("pattern", "ab=c"),
+                                                      Pair("mode", "")));
+  EXPECT_TRUE(cl->spec.overwrite());
+  EXPECT_EQ(cl->spec.name(), "my job");
+  EXPECT_TRUE(cl->wait);
+  EXPECT_TRUE(cl->json);
+}
+
+TEST(CommandLineTest, SubmitDefaultsAndEqualsForms) {
+  absl::StatusOr<CommandLine> cl =
+      Parse({"--master=h:1", "submit", "--plugin=lib/libjob.so",
+             "--input=a.txt", "b.txt", "--output=/abs/out/"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->master, "h:1");
+  EXPECT_EQ(cl->spec.app(), "");
+  EXPECT_EQ(cl->plugin_path, "/home/u/work/lib/libjob.so");
+  EXPECT_EQ(cl->spec.plugin_name(), "");
+  EXPECT_THAT(cl->spec.inputs(),
+              ElementsAre("/home/u/work/a.txt", "/home/u/work/b.txt"));
+  EXPECT_EQ(cl->spec.output_dir(), "/abs/out");
+  EXPECT_EQ(cl->spec.num_reduces(), 0u);
+  EXPECT_EQ(cl->spec.split_size(), 0u);
+  EXPECT_TRUE(cl->spec.params().empty());
+  EXPECT_FALSE(cl->spec.overwrite());
+  EXPECT_FALSE(cl->wait);
+  EXPECT_FALSE(cl->json);
+}
+
+TEST(CommandLineTest, MasterFromEnvironmentAndAfterCommand) {
+  absl::StatusOr<CommandLine> cl = Parse({"list"}, "envhost:9");
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->master, "envhost:9");
+
+  cl = Parse({"--master", "flag:1", "list"}, "envhost:9");
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->master, "flag:1");
+
+  cl = Parse({"status", "job-000001", "--master", "late:2", "--json"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->master, "late:2");
+  EXPECT_EQ(cl->command, Command::kStatus);
+  EXPECT_EQ(cl->job_id, "job-000001");
+  EXPECT_TRUE(cl->json);
+}
+
+TEST(CommandLineTest, MissingMaster) {
+  EXPECT_EQ(Error({"list"}),
+            "no master given: use --master HOST:PORT or set MR_MASTER");
+  EXPECT_EQ(Error({"list"}, ""),
+            "no master given: use --master HOST:PORT or set MR_MASTER");
+  EXPECT_EQ(Error({"--master"}), "--master needs HOST:PORT");
+  EXPECT_EQ(Error({"--master", "list"}), "no command given (try 'mrctl help')");
+  EXPECT_EQ(Error({"--master=", "list"}), "--master needs HOST:PORT");
+  EXPECT_EQ(Error({"--master", "--json", "list"}), "--master needs HOST:PORT");
+}
+
+TEST(CommandLineTest, Help) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"help"}, {"--help"}, {"-h"}, {"submit", "--help"}}) {
+    absl::StatusOr<CommandLine> cl = Parse(args);
+    ASSERT_TRUE(cl.ok()) << cl.status();
+    EXPECT_EQ(cl->command, Command::kHelp);
+  }
+}
+
+TEST(CommandLineTest, BadNumbers) {
+  const std::vector<std::string> base = {"--master", "h:1",  "submit",
+                                         "--app",    "wc",   "--input",
+                                         "a",        "--output", "o"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Error(args);
+  };
+  EXPECT_EQ(with({"--reduces", "abc"}),
+            "--reduces must be a positive integer, got 'abc'");
+  EXPECT_EQ(with({"--reduces", "0"}),
+            "--reduces must be a positive integer, got '0'");
+  EXPECT_EQ(with({"--reduces=-3"}),
+            "--reduces must be a positive integer, got '-3'");
+  EXPECT_EQ(with({"--reduces", "+3"}),
+            "--reduces must be a positive integer, got '+3'");
+  EXPECT_EQ(with({"--reduces", "2.5"}),
+            "--reduces must be a positive integer, got '2.5'");
+  EXPECT_EQ(with({"--reduces", "4294967296"}),
+            "--reduces must be at most 4294967295, got '4294967296'");
+  EXPECT_EQ(with({"--reduces"}), "--reduces needs a value");
+  EXPECT_EQ(with({"--split-size", "64M"}),
+            "--split-size must be a positive integer, got '64M'");
+  EXPECT_EQ(with({"--split-size", "99999999999999999999"}),
+            "--split-size must be at most 18446744073709551615, got "
+            "'99999999999999999999'");
+  EXPECT_EQ(with({"--reduces", "4294967295"}), "OK");
+}
+
+TEST(CommandLineTest, SubmitUsageErrors) {
+  auto submit = [](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--master", "h:1", "submit"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Error(args);
+  };
+  EXPECT_EQ(submit({"--app", "wc", "--input", "a", "--output", "o", "--x"}),
+            "unknown flag --x for submit");
+  EXPECT_EQ(submit({"--app", "wc", "--input", "a", "--output", "o",
+                    "--param", "novalue"}),
+            "--param needs KEY=VALUE, got 'novalue'");
+  EXPECT_EQ(submit({"--app", "wc", "--input", "a", "--output", "o",
+                    "--param", "=v"}),
+            "--param needs KEY=VALUE, got '=v'");
+  EXPECT_EQ(submit({"--app", "wc", "--input", "--output", "o"}),
+            "--input needs at least one PATH");
+  EXPECT_EQ(submit({"--app", "wc", "--output", "o"}),
+            "submit needs --input PATH...");
+  EXPECT_EQ(submit({"--app", "wc", "--input", "a"}),
+            "submit needs --output DIR");
+  EXPECT_EQ(submit({"--input", "a", "--output", "o"}),
+            "submit needs --app NAME or --plugin FILE");
+  EXPECT_EQ(submit({"--app", "wc", "--plugin", "p.so", "--input", "a",
+                    "--output", "o"}),
+            "--app and --plugin are mutually exclusive");
+  EXPECT_EQ(submit({"--app", "wc", "--app", "grep", "--input", "a",
+                    "--output", "o"}),
+            "--app given twice");
+  EXPECT_EQ(submit({"--app", "--input", "a", "--output", "o"}),
+            "--app needs a value");
+  EXPECT_EQ(submit({"--app", "wc", "--input", "a", "--output", "o",
+                    "--wait=yes"}),
+            "--wait takes no value");
+  EXPECT_EQ(submit({"stray", "--app", "wc"}),
+            "unexpected argument 'stray' for submit");
+}
+
+TEST(CommandLineTest, OtherCommands) {
+  absl::StatusOr<CommandLine> cl = Parse({"--master", "h:1", "kill", "job-7"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kKill);
+  EXPECT_EQ(cl->job_id, "job-7");
+
+  cl = Parse({"--master", "h:1", "workers", "--json"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kWorkers);
+  EXPECT_TRUE(cl->json);
+
+  EXPECT_EQ(Error({"--master", "h:1", "status"}), "status needs a JOB id");
+  EXPECT_EQ(Error({"--master", "h:1", "status", "a", "b"}),
+            "unexpected argument 'b' for status");
+  EXPECT_EQ(Error({"--master", "h:1", "kill", "j", "--json"}),
+            "unknown flag --json for kill");
+  EXPECT_EQ(Error({"--master", "h:1", "list", "--all"}),
+            "unknown flag --all for list");
+  EXPECT_EQ(Error({"--master", "h:1", "list", "x"}),
+            "unexpected argument 'x' for list");
+  EXPECT_EQ(Error({"--master", "h:1", "frobnicate"}),
+            "unknown command 'frobnicate' (try 'mrctl help')");
+  EXPECT_EQ(Error({"--verbose", "list"}), "unknown flag --verbose");
+}
+
+}  // namespace
+}  // namespace client_internal
+}  // namespace mr

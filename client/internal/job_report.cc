@@ -1,0 +1,133 @@
+#include "client/internal/job_report.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/internal/text_table.h"
+
+namespace mr {
+namespace client_internal {
+namespace {
+
+std::string Seconds(int64_t ms) {
+  return absl::StrFormat("%.1f s", std::max<int64_t>(ms, 0) / 1000.0);
+}
+
+std::string Fraction(uint32_t done, uint32_t total) {
+  return absl::StrCat(done, "/", total);
+}
+
+std::string FormatCounters(
+    const google::protobuf::Map<std::string, int64_t>& counters) {
+  if (counters.empty()) return "counters: none\n";
+  // google::protobuf::Map is unordered.
+  const std::map<std::string, int64_t> sorted(counters.begin(),
+                                              counters.end());
+  size_t name_width = 0, value_width = 0;
+  for (const auto& [name, value] : sorted) {
+    name_width = std::max(name_width, name.size());
+    value_width = std::max(value_width, absl::StrCat(value).size());
+  }
+  std::string out = "counters:\n";
+  for (const auto& [name, value] : sorted) {
+    absl::StrAppendFormat(&out, "  %-*s  %*d\n", static_cast<int>(name_width),
+                          name, static_cast<int>(value_width), value);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string JobStateName(mrpb::JobState state) {
+  switch (state) {
+    case mrpb::JOB_RUNNING: return "running";
+    case mrpb::JOB_SUCCEEDED: return "succeeded";
+    case mrpb::JOB_FAILED: return "failed";
+    case mrpb::JOB_KILLED: return "killed";
+    default: return "unknown";
+  }
+}
+
+std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
+  const std::string& id = s.job_id();
+  const int64_t end_ms = s.finish_time_ms() > 0 ? s.finish_time_ms() : now_ms;
+  std::string out;
+  switch (s.state()) {
+    case mrpb::JOB_SUCCEEDED:
+      out = absl::StrCat("job ", id, " succeeded in ",
+                         Seconds(end_ms - s.submit_time_ms()), "\n");
+      break;
+    case mrpb::JOB_FAILED:
+      out = absl::StrCat("job ", id, " failed",
+                         s.error().empty() ? "" : ": ", s.error(), "\n");
+      break;
+    case mrpb::JOB_KILLED:
+      out = absl::StrCat("job ", id, " killed",
+                         s.error().empty() ? "" : ": ", s.error(), "\n");
+      break;
+    case mrpb::JOB_RUNNING:
+      out = absl::StrCat("job ", id, " running for ",
+                         Seconds(now_ms - s.submit_time_ms()), "\n");
+      break;
+    default:
+      out = absl::StrCat("job ", id, " in state ",
+                         mrpb::JobState_Name(s.state()), "\n");
+      break;
+  }
+  if (s.state() == mrpb::JOB_SUCCEEDED) {
+    const uint32_t parts = s.reduces_total();
+    absl::StrAppend(&out, "output: ", s.spec().output_dir(), " (", parts,
+                    parts == 1 ? " part file)\n" : " part files)\n");
+  } else {
+    absl::StrAppend(&out, "progress: maps ",
+                    Fraction(s.maps_done(), s.maps_total()), "  reduces ",
+                    Fraction(s.reduces_done(), s.reduces_total()));
+    const uint32_t running = s.maps_running() + s.reduces_running();
+    if (running > 0) {
+      absl::StrAppend(&out, "  (", running,
+                      running == 1 ? " task running)" : " tasks running)");
+    }
+    absl::StrAppend(&out, "\noutput: ", s.spec().output_dir(), "\n");
+  }
+  absl::StrAppend(&out, FormatCounters(s.counters()));
+  return out;
+}
+
+std::string FormatJobTable(const mrpb::ListJobsResponse& jobs) {
+  TextTable table({{"JOB ID"},
+                   {"STATE"},
+                   {"MAPS", TextTable::kRight},
+                   {"REDUCES", TextTable::kRight},
+                   {"APP"},
+                   {"OUTPUT"}});
+  for (const mrpb::JobStatus& j : jobs.jobs()) {
+    const std::string app =
+        j.spec().app().empty() ? j.spec().plugin_name() : j.spec().app();
+    table.AddRow({j.job_id(), JobStateName(j.state()),
+                  Fraction(j.maps_done(), j.maps_total()),
+                  Fraction(j.reduces_done(), j.reduces_total()), app,
+                  j.spec().output_dir()});
+  }
+  return table.Render();
+}
+
+std::string FormatWorkerTable(const mrpb::ListWorkersResponse& workers) {
+  TextTable table({{"ID"},
+                   {"ADDRESS"},
+                   {"SLOTS", TextTable::kRight},
+                   {"RUNNING", TextTable::kRight},
+                   {"LAST HEARTBEAT", TextTable::kRight}});
+  for (const mrpb::WorkerInfo& w : workers.workers()) {
+    table.AddRow({w.worker_id(), w.address(), absl::StrCat(w.slots()),
+                  absl::StrCat(w.running_tasks()),
+                  absl::StrCat(w.last_heartbeat_ms_ago(), " ms ago")});
+  }
+  return table.Render();
+}
+
+}  // namespace client_internal
+}  // namespace mr

@@ -1,0 +1,47 @@
+// The text mrctl prints about jobs and workers. Pure functions of the
+// protos (and of `now_ms` where an elapsed time shows), so tests can pin the
+// exact bytes.
+#ifndef MR_CLIENT_INTERNAL_JOB_REPORT_H_
+#define MR_CLIENT_INTERNAL_JOB_REPORT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "proto/mr.pb.h"
+
+namespace mr {
+namespace client_internal {
+
+// "running", "succeeded", "failed", "killed"; "unknown" otherwise.
+std::string JobStateName(mrpb::JobState state);
+
+// The report of `mrctl status` and of `mrctl submit --wait`:
+//
+//   job job-000001 succeeded in 3.2 s
+//   output: /abs/out (4 part files)
+//   counters:
+//     map input records          77193
+//     ...
+//
+// The first line by state: "job J succeeded in S s", "job J failed: ERROR",
+// "job J killed" (": ERROR" when it has one), "job J running for S s" (S
+// measured to `now_ms`, unix epoch ms). All but a succeeded job then show
+//   progress: maps D/T  reduces D/T
+// (with "  (N tasks running)" when N > 0). The output line counts part files
+// (= reduces) only for a succeeded job. Counters are sorted by name, names
+// left-aligned, values right-aligned; "counters: none" when there are none.
+// Every line ends in '\n'.
+std::string FormatJobReport(const mrpb::JobStatus& status, int64_t now_ms);
+
+// `mrctl list`: columns JOB ID, STATE, MAPS (done/total), REDUCES
+// (done/total), APP (the app, or the plugin's file name), OUTPUT.
+std::string FormatJobTable(const mrpb::ListJobsResponse& jobs);
+
+// `mrctl workers`: columns ID, ADDRESS, SLOTS, RUNNING, LAST HEARTBEAT
+// ("N ms ago").
+std::string FormatWorkerTable(const mrpb::ListWorkersResponse& workers);
+
+}  // namespace client_internal
+}  // namespace mr
+
+#endif  // MR_CLIENT_INTERNAL_JOB_REPORT_H_

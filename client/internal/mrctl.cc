@@ -1,0 +1,139 @@
+#include "client/internal/mrctl.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "client/internal/job_report.h"
+#include "client/internal/progress_printer.h"
+
+namespace mr {
+namespace client_internal {
+namespace {
+
+// Protobuf's JSON (lowerCamelCase names, enums by name, int64 as strings),
+// indented, with zero-valued fields kept so scripts can rely on them.
+std::string ToJson(const google::protobuf::Message& msg) {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.always_print_primitive_fields = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(msg, &json, opts).ok()) {
+    return "{}\n";
+  }
+  if (json.empty() || json.back() != '\n') json += '\n';
+  return json;
+}
+
+}  // namespace
+
+Mrctl::Mrctl(MasterClient* client, std::ostream* out, std::ostream* err,
+             MrctlOptions options)
+    : client_(client),
+      out_(out),
+      err_(err),
+      options_(options),
+      clock_(options.clock != nullptr ? options.clock : Clock::Real()) {}
+
+int Mrctl::Run(const CommandLine& cl) {
+  switch (cl.command) {
+    case Command::kSubmit: return Submit(cl);
+    case Command::kStatus: return Status(cl);
+    case Command::kList: return List(cl);
+    case Command::kKill: return Kill(cl);
+    case Command::kWorkers: return Workers(cl);
+    case Command::kHelp: break;
+  }
+  *out_ << UsageText();
+  return kExitOk;
+}
+
+int Mrctl::Refuse(const std::string& reason) {
+  *err_ << "mrctl: " << reason << "\n" << std::flush;
+  return kExitUsage;
+}
+
+int Mrctl::Fail(const absl::Status& status) {
+  const std::string prefix = absl::StrCat("master ", client_->target(), ": ");
+  const bool from_master = absl::StartsWith(status.message(), prefix);
+  if (MasterClient::IsUnreachable(status)) {
+    *err_ << "mrctl: cannot reach master at " << client_->target() << ": "
+          << absl::StripPrefix(status.message(), prefix) << "\n"
+          << std::flush;
+    return kExitUnreachable;
+  }
+  *err_ << "mrctl: " << status.message() << "\n" << std::flush;
+  // Errors raised before any RPC (an unreadable plugin) are the user's.
+  return from_master ? kExitUnreachable : kExitUsage;
+}
+
+int Mrctl::Submit(const CommandLine& cl) {
+  absl::StatusOr<mrpb::SubmitJobResponse> r =
+      client_->Submit(cl.spec, cl.plugin_path);
+  if (!r.ok()) return Fail(r.status());
+  if (r->error() != mrpb::SubmitJobResponse::OK) {
+    return Refuse(absl::StrCat("submission refused (",
+                               mrpb::SubmitJobResponse::Error_Name(r->error()),
+                               "): ", r->message()));
+  }
+  if (!cl.wait) {
+    *out_ << (cl.json ? ToJson(*r) : r->job_id() + "\n") << std::flush;
+    return kExitOk;
+  }
+
+  *err_ << "submitted " << r->job_id() << " (" << r->num_maps()
+        << (r->num_maps() == 1 ? " map)\n" : " maps)\n") << std::flush;
+  ProgressPrinter progress(err_, options_.err_is_tty);
+  absl::StatusOr<mrpb::JobStatus> done = client_->WaitForJob(
+      r->job_id(), options_.poll_interval,
+      [&progress](const mrpb::JobStatus& s) { progress.Update(s); });
+  progress.Finish();
+  if (!done.ok()) return Fail(done.status());
+
+  *out_ << (cl.json ? ToJson(*done)
+                    : FormatJobReport(*done, clock_->WallMs()))
+        << std::flush;
+  return done->state() == mrpb::JOB_SUCCEEDED ? kExitOk : kExitJobFailed;
+}
+
+int Mrctl::Status(const CommandLine& cl) {
+  absl::StatusOr<mrpb::GetJobStatusResponse> r =
+      client_->GetJobStatus(cl.job_id);
+  if (!r.ok()) return Fail(r.status());
+  if (!r->found()) return Refuse(absl::StrCat("no job ", cl.job_id));
+  *out_ << (cl.json ? ToJson(r->status())
+                    : FormatJobReport(r->status(), clock_->WallMs()))
+        << std::flush;
+  return kExitOk;
+}
+
+int Mrctl::List(const CommandLine& cl) {
+  absl::StatusOr<mrpb::ListJobsResponse> r = client_->ListJobs();
+  if (!r.ok()) return Fail(r.status());
+  *out_ << (cl.json ? ToJson(*r) : FormatJobTable(*r)) << std::flush;
+  return kExitOk;
+}
+
+int Mrctl::Kill(const CommandLine& cl) {
+  absl::StatusOr<mrpb::KillJobResponse> r = client_->KillJob(cl.job_id);
+  if (!r.ok()) return Fail(r.status());
+  if (r->error() != mrpb::KillJobResponse::OK) {
+    return Refuse(absl::StrCat(
+        "cannot kill ", cl.job_id, " (",
+        mrpb::KillJobResponse::Error_Name(r->error()), ")",
+        r->message().empty() ? "" : ": ", r->message()));
+  }
+  *out_ << "killed " << cl.job_id << "\n" << std::flush;
+  return kExitOk;
+}
+
+int Mrctl::Workers(const CommandLine& cl) {
+  absl::StatusOr<mrpb::ListWorkersResponse> r = client_->ListWorkers();
+  if (!r.ok()) return Fail(r.status());
+  *out_ << (cl.json ? ToJson(*r) : FormatWorkerTable(*r)) << std::flush;
+  return kExitOk;
+}
+
+}  // namespace client_internal
+}  // namespace mr

@@ -1,0 +1,186 @@
+#include "client/master_client.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_util.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+
+namespace mr {
+namespace {
+
+constexpr int kMaxMessageBytes = 256 << 20;
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // gRPC's reconnect backoff grows to 120 s by default; keep it short so the
+  // channel notices a restarted master within WaitForJob's retry cadence.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+std::string BaseName(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// Reads the plugin, with errors that name the path.
+absl::StatusOr<std::string> ReadPlugin(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    const std::string msg =
+        absl::StrCat("plugin ", path, ": ", std::strerror(err));
+    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(msg);
+    if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(msg);
+    return absl::InternalError(msg);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plugin ", path, " is not a regular file"));
+  }
+  return ReadFileToString(path);  // its errors name the path too
+}
+
+}  // namespace
+
+MasterClient::MasterClient(std::string target, MasterClientOptions options)
+    : target_(std::move(target)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
+      channel_(MakeChannel(target_)),
+      stub_(mrpb::Master::NewStub(channel_)) {}
+
+void MasterClient::PrepareContext(grpc::ClientContext* ctx,
+                                  absl::Duration timeout) {
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  ctx->set_wait_for_ready(false);
+}
+
+absl::Status MasterClient::Convert(const grpc::Status& s) const {
+  return Prepend(FromGrpcStatus(s), absl::StrCat("master ", target_));
+}
+
+absl::StatusOr<mrpb::SubmitJobResponse> MasterClient::Submit(
+    const mrpb::JobSpec& spec, const std::string& plugin_path) {
+  mrpb::SubmitJobRequest request;
+  *request.mutable_spec() = spec;
+  if (!plugin_path.empty()) {
+    ASSIGN_OR_RETURN(*request.mutable_plugin(), ReadPlugin(plugin_path));
+    request.mutable_spec()->set_plugin_name(BaseName(plugin_path));
+  }
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, options_.submit_timeout);
+  mrpb::SubmitJobResponse response;
+  RETURN_IF_ERROR(Convert(stub_->SubmitJob(&ctx, request, &response)));
+  return response;
+}
+
+absl::StatusOr<mrpb::GetJobStatusResponse> MasterClient::GetJobStatus(
+    const std::string& job_id) {
+  mrpb::GetJobStatusRequest request;
+  request.set_job_id(job_id);
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, options_.rpc_timeout);
+  mrpb::GetJobStatusResponse response;
+  RETURN_IF_ERROR(Convert(stub_->GetJobStatus(&ctx, request, &response)));
+  return response;
+}
+
+absl::StatusOr<mrpb::ListJobsResponse> MasterClient::ListJobs() {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, options_.rpc_timeout);
+  mrpb::ListJobsResponse response;
+  RETURN_IF_ERROR(
+      Convert(stub_->ListJobs(&ctx, mrpb::ListJobsRequest(), &response)));
+  return response;
+}
+
+absl::StatusOr<mrpb::KillJobResponse> MasterClient::KillJob(
+    const std::string& job_id) {
+  mrpb::KillJobRequest request;
+  request.set_job_id(job_id);
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, options_.rpc_timeout);
+  mrpb::KillJobResponse response;
+  RETURN_IF_ERROR(Convert(stub_->KillJob(&ctx, request, &response)));
+  return response;
+}
+
+absl::StatusOr<mrpb::ListWorkersResponse> MasterClient::ListWorkers() {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, options_.rpc_timeout);
+  mrpb::ListWorkersResponse response;
+  RETURN_IF_ERROR(Convert(
+      stub_->ListWorkers(&ctx, mrpb::ListWorkersRequest(), &response)));
+  return response;
+}
+
+absl::StatusOr<mrpb::JobStatus> MasterClient::WaitForJob(
+    const std::string& job_id, absl::Duration poll_interval,
+    const std::function<void(const mrpb::JobStatus&)>& on_status) {
+  auto sleep = [this](absl::Duration d) {
+    if (d <= absl::ZeroDuration()) return;
+    if (options_.sleep) {
+      options_.sleep(d);
+    } else {
+      absl::SleepFor(d);
+    }
+  };
+  const int64_t limit_ms = absl::ToInt64Milliseconds(options_.unreachable_limit);
+  absl::Duration backoff = options_.retry_initial_backoff;
+  int64_t outage_start_ms = -1;  // -1: the last poll succeeded
+  while (true) {
+    absl::StatusOr<mrpb::GetJobStatusResponse> r = GetJobStatus(job_id);
+    if (!r.ok()) {
+      if (!IsUnreachable(r.status())) return r.status();
+      const int64_t now_ms = clock_->MonotonicMs();
+      if (outage_start_ms < 0) outage_start_ms = now_ms;
+      const int64_t down_ms = now_ms - outage_start_ms;
+      if (down_ms >= limit_ms) {
+        return absl::Status(
+            r.status().code(),
+            absl::StrFormat("%s (unreachable for %.1f s, gave up)",
+                            r.status().message(), down_ms / 1000.0));
+      }
+      // Never sleep past the budget: the last retry happens at the limit.
+      sleep(std::min(backoff, absl::Milliseconds(limit_ms - down_ms)));
+      backoff = std::min(backoff * 2, options_.retry_max_backoff);
+      continue;
+    }
+    outage_start_ms = -1;
+    backoff = options_.retry_initial_backoff;
+    if (!r->found()) {
+      return absl::NotFoundError(
+          absl::StrCat("master ", target_, ": no job ", job_id));
+    }
+    if (on_status) on_status(r->status());
+    if (IsTerminal(r->status().state())) return r->status();
+    sleep(poll_interval);
+  }
+}
+
+bool MasterClient::IsUnreachable(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+bool MasterClient::IsTerminal(mrpb::JobState state) {
+  return state == mrpb::JOB_SUCCEEDED || state == mrpb::JOB_FAILED ||
+         state == mrpb::JOB_KILLED;
+}
+
+}  // namespace mr

@@ -1,0 +1,204 @@
+#include "master/job_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/file_util.h"
+
+namespace mr {
+namespace {
+
+class JobTrackerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("job_tracker_test_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(MakeDirs(root_ + "/in").ok());
+    ASSERT_TRUE(WriteFileAtomically(root_ + "/in/a.txt", "a b\nc d\n").ok());
+    ASSERT_TRUE(WriteFileAtomically(root_ + "/in/b.txt", "e f\n").ok());
+    options_.state_dir = root_ + "/state";
+    options_.clock = &clock_;
+    options_.heartbeat_timeout_ms = 5000;
+    plugins_ = std::make_unique<PluginStore>(root_ + "/state/plugins");
+    ASSERT_TRUE(plugins_->Init().ok());
+    tracker_ = std::make_unique<JobTracker>(options_, plugins_.get());
+  }
+  void TearDown() override { RemoveAll(root_).IgnoreError(); }
+
+  std::string RegisterWorker(const std::string& address, uint32_t slots) {
+    mrpb::RegisterWorkerRequest r;
+    r.set_address(address);
+    r.set_slots(slots);
+    return tracker_->Register(r).worker_id();
+  }
+
+  mrpb::SubmitJobResponse Submit(uint64_t split_size, uint32_t reduces,
+                                 bool overwrite = false) {
+    mrpb::SubmitJobRequest req;
+    req.mutable_spec()->set_app("wordcount");
+    req.mutable_spec()->add_inputs(root_ + "/in/*.txt");
+    req.mutable_spec()->set_output_dir(root_ + "/out");
+    req.mutable_spec()->set_split_size(split_size);
+    req.mutable_spec()->set_num_reduces(reduces);
+    req.mutable_spec()->set_overwrite(overwrite);
+    return tracker_->Submit(req);
+  }
+
+  mrpb::HeartbeatResponse Beat(const std::string& worker, uint32_t free_slots,
+                               std::vector<mrpb::TaskReport> reports = {}) {
+    mrpb::HeartbeatRequest req;
+    req.set_worker_id(worker);
+    req.set_free_slots(free_slots);
+    for (auto& r : reports) *req.add_reports() = r;
+    return tracker_->Heartbeat(req);
+  }
+
+  static mrpb::TaskReport Done(const mrpb::TaskAssignment& a) {
+    mrpb::TaskReport r;
+    r.set_job_id(a.job_id());
+    r.set_kind(a.kind());
+    r.set_task_index(a.task_index());
+    r.set_attempt_id(a.attempt_id());
+    r.set_state(mrpb::ATTEMPT_SUCCEEDED);
+    (*r.mutable_counters())["map input records"] = 1;
+    return r;
+  }
+
+  mrpb::CommitTaskResponse::Decision Commit(const std::string& worker,
+                                            const mrpb::TaskAssignment& a) {
+    mrpb::CommitTaskRequest req;
+    req.set_worker_id(worker);
+    req.set_job_id(a.job_id());
+    req.set_task_index(a.task_index());
+    req.set_attempt_id(a.attempt_id());
+    return tracker_->Commit(req).decision();
+  }
+
+  std::string root_;
+  ManualClock clock_;
+  MasterOptions options_;
+  std::unique_ptr<PluginStore> plugins_;
+  std::unique_ptr<JobTracker> tracker_;
+};
+
+TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommitsTheJob) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 8);
+  auto submitted = Submit(/*split_size=*/6, /*reduces=*/2);
+  ASSERT_EQ(submitted.error(), mrpb::SubmitJobResponse::OK);
+  EXPECT_EQ(submitted.num_maps(), 2u);  // 12 bytes in splits of 6
+
+  auto r1 = Beat(w, 8);
+  ASSERT_EQ(r1.assignments_size(), 2);  // maps only: reduces wait
+  for (const auto& a : r1.assignments()) EXPECT_EQ(a.kind(), mrpb::MAP);
+
+  auto r2 = Beat(w, 8, {Done(r1.assignments(0)), Done(r1.assignments(1))});
+  ASSERT_EQ(r2.assignments_size(), 2);
+  for (const auto& a : r2.assignments()) {
+    EXPECT_EQ(a.kind(), mrpb::REDUCE);
+    ASSERT_EQ(a.map_outputs_size(), 2);
+    EXPECT_EQ(a.map_outputs(0).worker_address(), "127.0.0.1:1");
+  }
+  for (const auto& a : r2.assignments()) {
+    EXPECT_EQ(Commit(w, a), mrpb::CommitTaskResponse::COMMIT);
+  }
+  Beat(w, 8, {Done(r2.assignments(0)), Done(r2.assignments(1))});
+
+  auto status = tracker_->GetStatus(submitted.job_id());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state(), mrpb::JOB_SUCCEEDED);
+  EXPECT_EQ(status->maps_done(), 2u);
+  EXPECT_EQ(status->reduces_done(), 2u);
+  EXPECT_EQ(status->counters().at("map input records"), 4);
+  EXPECT_TRUE(PathExists(root_ + "/out/_SUCCESS"));
+
+  // The next heartbeat tells the worker to drop the job's map output.
+  auto r3 = Beat(w, 8);
+  ASSERT_EQ(r3.finished_jobs_size(), 1);
+  EXPECT_EQ(r3.finished_jobs(0), submitted.job_id());
+
+  // A committed result is not overwritten by accident.
+  auto again = Submit(6, 2);
+  EXPECT_EQ(again.error(), mrpb::SubmitJobResponse::OUTPUT_EXISTS);
+  EXPECT_EQ(Submit(6, 2, /*overwrite=*/true).error(),
+            mrpb::SubmitJobResponse::OK);
+  EXPECT_FALSE(PathExists(root_ + "/out/_SUCCESS"));
+}
+
+TEST_F(JobTrackerTest, OnlyTheCurrentAttemptMayCommit) {
+  const std::string w1 = RegisterWorker("127.0.0.1:1", 1);
+  const std::string w2 = RegisterWorker("127.0.0.1:2", 1);
+  ASSERT_EQ(Submit(100, 1).error(), mrpb::SubmitJobResponse::OK);
+  auto m = Beat(w1, 1);
+  ASSERT_EQ(m.assignments_size(), 1);
+  auto r = Beat(w1, 1, {Done(m.assignments(0))});
+  ASSERT_EQ(r.assignments_size(), 1);
+  const mrpb::TaskAssignment reduce = r.assignments(0);
+
+  // w1 goes silent and is declared dead: its reduce is re-queued, and its
+  // map output (which the reduce needs) is recomputed first.
+  clock_.Advance(6000);
+  Beat(w2, 0);
+  tracker_->CheckWorkerLiveness();
+  auto m2 = Beat(w2, 1);
+  ASSERT_EQ(m2.assignments_size(), 1);
+  EXPECT_EQ(m2.assignments(0).kind(), mrpb::MAP);
+  EXPECT_GT(m2.assignments(0).attempt_id(), reduce.attempt_id());
+
+  // The dead worker's late attempt is fenced off.
+  EXPECT_EQ(Commit(w1, reduce), mrpb::CommitTaskResponse::ABORT);
+  auto hb = Beat(w1, 1);
+  EXPECT_EQ(hb.status(), mrpb::HeartbeatResponse::UNKNOWN_WORKER);
+
+  auto r2 = Beat(w2, 1, {Done(m2.assignments(0))});
+  ASSERT_EQ(r2.assignments_size(), 1);
+  EXPECT_EQ(Commit(w2, r2.assignments(0)), mrpb::CommitTaskResponse::COMMIT);
+  // A second request for the same task from a different attempt loses.
+  EXPECT_EQ(Commit(w2, reduce), mrpb::CommitTaskResponse::ABORT);
+}
+
+TEST_F(JobTrackerTest, FailsTheJobAfterMaxAttempts) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 1);
+  auto submitted = Submit(100, 1);
+  for (int i = 0; i < 4; ++i) {
+    auto r = Beat(w, 1);
+    ASSERT_EQ(r.assignments_size(), 1) << "attempt " << i;
+    mrpb::TaskReport failed = Done(r.assignments(0));
+    failed.set_state(mrpb::ATTEMPT_FAILED);
+    failed.set_error("boom");
+    Beat(w, 0, {failed});
+  }
+  auto status = tracker_->GetStatus(submitted.job_id());
+  EXPECT_EQ(status->state(), mrpb::JOB_FAILED);
+  EXPECT_EQ(status->error(), "map task 0 failed 4 times; last error: boom");
+  EXPECT_EQ(Beat(w, 1).assignments_size(), 0);
+}
+
+TEST_F(JobTrackerTest, RefusesBadSubmissions) {
+  mrpb::SubmitJobRequest req;
+  req.mutable_spec()->set_app("nosuchapp");
+  req.mutable_spec()->add_inputs(root_ + "/in/a.txt");
+  req.mutable_spec()->set_output_dir(root_ + "/out");
+  auto r = tracker_->Submit(req);
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::UNKNOWN_APP);
+
+  req.mutable_spec()->set_app("wordcount");
+  req.mutable_spec()->set_inputs(0, root_ + "/in/*.csv");
+  r = tracker_->Submit(req);
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::NO_INPUT);
+  EXPECT_NE(r.message().find("*.csv"), std::string::npos) << r.message();
+
+  req.mutable_spec()->set_app("grep");
+  req.mutable_spec()->set_inputs(0, root_ + "/in/a.txt");
+  r = tracker_->Submit(req);
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::BAD_PARAMS);
+
+  req.mutable_spec()->set_app("wordcount");
+  req.mutable_spec()->set_output_dir("relative/out");
+  EXPECT_EQ(tracker_->Submit(req).error(),
+            mrpb::SubmitJobResponse::INVALID_SPEC);
+}
+
+}  // namespace
+}  // namespace mr
