@@ -174,8 +174,10 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
     outcome = exit.status();
   } else if (absl::Status r = ReadProtoFile(spec.result_path(), &result);
              !r.ok() || (exit->signaled || exit->code > 1)) {
-    outcome = absl::InternalError(absl::StrCat(
-        "task process ", exit->Describe(), "; its last output: ", Tail(log_path)));
+    const std::string tail = Tail(log_path);
+    outcome = absl::InternalError(
+        absl::StrCat("task process ", exit->Describe(),
+                     tail.empty() ? "" : "; its last output: ", tail));
   } else if (!result.ok()) {
     outcome = absl::InternalError(result.error());
   } else if (a.kind() == mrpb::MAP) {
