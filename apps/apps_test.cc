@@ -84,11 +84,7 @@ std::vector<KV> RunMap(Job& job, std::string_view file,
 
 std::string LibDir() {
   if (const char* dir = std::getenv("MR_LIB_DIR")) return dir;
-  // Run by hand: build/tests/apps_test -> build/lib.
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  std::string path(exe, n > 0 ? n : 0);
-  return path.substr(0, path.rfind("/tests/")) + "/lib";
+  return MR_DEFAULT_LIB_DIR;
 }
 
 // ---- wordcount ----
