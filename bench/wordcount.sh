@@ -3,7 +3,7 @@
 # baseline (bench/wc_baseline.cc) on the same corpus, with the outputs
 # checked byte for byte.
 #
-#   bench/wordcount.sh [--size-mb N] [--work DIR] [--workers N]
+#   bench/wordcount.sh [--size-mb N] [--work DIR] [--workers N] [--slots N]
 #                      [--baseline-only] [--no-build]
 #
 #   --size-mb N      corpus size, default 1024 (16 files of N/16 MiB each,
@@ -11,6 +11,7 @@
 #   --work DIR       work dir, default /tmp/mr-bench: DIR/corpus (reused when
 #                    it matches --size-mb), DIR/cluster, DIR/out, DIR/*.txt
 #   --workers N      workers in the local cluster, default 2
+#   --slots N        task slots per worker, default: the worker's (its cores)
 #   --baseline-only  run only the baseline (no cluster)
 #   --no-build       do not run ninja; use the binaries as they are
 #
@@ -28,6 +29,7 @@ NUM_FILES=16
 SIZE_MB=1024
 WORK=/tmp/mr-bench
 WORKERS=2
+SLOTS=""
 BASELINE_ONLY=0
 NO_BUILD=0
 
@@ -47,6 +49,8 @@ while [[ $# -gt 0 ]]; do
     --work) WORK=${2:?--work needs a value}; shift 2 ;;
     --work=*) WORK=${1#*=}; shift ;;
     --workers) WORKERS=${2:?--workers needs a value}; shift 2 ;;
+    --slots) SLOTS=${2:?--slots needs a value}; shift 2 ;;
+    --slots=*) SLOTS=${1#*=}; shift ;;
     --workers=*) WORKERS=${1#*=}; shift ;;
     --baseline-only) BASELINE_ONLY=1; shift ;;
     --no-build) NO_BUILD=1; shift ;;
@@ -155,7 +159,8 @@ if ((!BASELINE_ONLY)); then
   "$REPO/deploy/local/cluster.sh" stop --root "$CLUSTER_ROOT" >&2 || true
   rm -rf "$CLUSTER_ROOT"
   CLUSTER_STARTED=1
-  "$REPO/deploy/local/cluster.sh" start --root "$CLUSTER_ROOT" --workers "$WORKERS" >&2
+  "$REPO/deploy/local/cluster.sh" start --root "$CLUSTER_ROOT" --workers "$WORKERS" \
+    ${SLOTS:+--slots "$SLOTS"} >&2
   MASTER=$(head -n 1 "$CLUSTER_ROOT/master.addr")
 
   echo "running the cluster job" >&2

@@ -3,6 +3,7 @@
 # 127.0.0.1 (ports picked by the OS), everything kept under one root dir.
 #
 #   cluster.sh start  --root DIR [--workers N] [--slots S] [--bin DIR]
+#     (default slots per worker: this machine's cores divided among the workers)
 #   cluster.sh stop   --root DIR
 #   cluster.sh status --root DIR [--bin DIR]
 #
@@ -155,8 +156,13 @@ cmd_start() {
   local addr
   addr=$(head -n 1 "$ROOT/master.addr")
 
-  local i slot_args=()
-  [[ -n "$SLOTS" ]] && slot_args=(--slots="$SLOTS")
+  # All workers share this machine's cores: by default each gets its share
+  # (at least one slot), so task processes do not oversubscribe the CPU.
+  if [[ -z "$SLOTS" ]]; then
+    SLOTS=$(( $(nproc) / WORKERS ))
+    ((SLOTS >= 1)) || SLOTS=1
+  fi
+  local i slot_args=(--slots="$SLOTS")
   for ((i = 1; i <= WORKERS; i++)); do
     mkdir -p "$ROOT/worker-$i"
     launch "worker-$i" "$ROOT/worker-$i.pid" "$ROOT/logs/worker-$i.log" \

@@ -34,8 +34,13 @@ struct InputRecord {
   std::string_view line;
 };
 
+// Readable bytes that follow InputBlock::data in memory (their contents are
+// unspecified): lets a vectorized scanner load whole words past the end.
+inline constexpr size_t kInputBlockPadding = 64;
+
 // A run of whole input lines, as the engine read them: every line ends with
-// '\n', except possibly the last line of a file.
+// '\n', except possibly the last line of a file. `data` is followed by
+// kInputBlockPadding readable bytes.
 struct InputBlock {
   std::string_view file;
   uint64_t offset = 0;             // byte offset of the first line in `file`

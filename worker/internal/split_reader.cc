@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -14,6 +16,41 @@ namespace mr {
 namespace {
 
 constexpr size_t kReadSize = 1 << 20;
+
+// A byte buffer that keeps kInputBlockPadding readable bytes past its end
+// (InputBlock's contract), and grows without zero-filling.
+class PaddedBuffer {
+ public:
+  const char* data() const { return mem_.get(); }
+  char* data() { return mem_.get(); }
+  size_t size() const { return size_; }
+
+  // Drops the first n bytes.
+  void Consume(size_t n) {
+    memmove(mem_.get(), mem_.get() + n, size_ - n);
+    size_ -= n;
+  }
+
+  // Room for `more` bytes after size(); returns where they go.
+  char* Reserve(size_t more) {
+    if (size_ + more > cap_) {
+      const size_t cap = std::max(size_ + more, 2 * cap_);
+      std::unique_ptr<char[]> mem(new char[cap + kInputBlockPadding]);
+      if (size_ > 0) memcpy(mem.get(), mem_.get(), size_);
+      memset(mem.get() + cap, 0, kInputBlockPadding);
+      mem_ = std::move(mem);
+      cap_ = cap;
+    }
+    return mem_.get() + size_;
+  }
+
+  void Grow(size_t n) { size_ += n; }
+
+ private:
+  std::unique_ptr<char[]> mem_;
+  size_t cap_ = 0;
+  size_t size_ = 0;
+};
 
 // A file read forward in large blocks.
 class Reader {
@@ -37,17 +74,16 @@ class Reader {
   // Makes more bytes available in buf_ after the unconsumed tail; false at
   // the end of the file.
   absl::StatusOr<bool> Fill() {
-    buf_.erase(0, start_);
+    buf_.Consume(start_);
     base_ += start_;
     start_ = 0;
-    const size_t old = buf_.size();
-    buf_.resize(old + kReadSize);
+    char* dst = buf_.Reserve(kReadSize);
     ssize_t n;
     do {
-      n = read(fd_, buf_.data() + old, kReadSize);
+      n = read(fd_, dst, kReadSize);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return Error("cannot read input");
-    buf_.resize(old + n);
+    buf_.Grow(n);
     return n > 0;
   }
 
@@ -58,7 +94,7 @@ class Reader {
     return absl::InternalError(msg);
   }
 
-  std::string buf_;
+  PaddedBuffer buf_;
   size_t start_ = 0;  // first unconsumed byte in buf_
   uint64_t base_ = 0; // file offset of buf_[0], relative to pos_
   uint64_t pos_ = 0;  // file offset where reading began
