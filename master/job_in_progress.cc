@@ -1,21 +1,41 @@
 #include "master/job_in_progress.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace mr {
 namespace {
 
 constexpr uint32_t kDefaultMaxAttempts = 4;
+// Failures of one job's tasks on one worker after which the job's tasks go
+// to other workers.
+constexpr uint32_t kWorkerFailuresToBlacklist = 3;
+// A running attempt becomes a straggler once it has run this long, and twice
+// as long as the median finished task of its phase.
+constexpr int64_t kMinBackupAgeMs = 1000;
 
 const char* KindName(mrpb::TaskKind kind) {
   return kind == mrpb::MAP ? "map" : "reduce";
 }
 
+std::string RecordKey(const mrpb::RecordLocation& r) {
+  return absl::StrCat(r.path(), std::string(1, '\0'), r.offset());
+}
+
 }  // namespace
 
+bool Task::HasAttempt(uint64_t attempt_id) const {
+  for (const RunningAttempt& a : running) {
+    if (a.id == attempt_id) return true;
+  }
+  return false;
+}
+
 JobInProgress::JobInProgress(std::string id, mrpb::JobSpec spec,
-         std::vector<std::string> input_files,
-         std::vector<mrpb::InputSplit> splits, int64_t submit_wall_ms)
+                             std::vector<std::string> input_files,
+                             std::vector<mrpb::InputSplit> splits,
+                             int64_t submit_wall_ms)
     : id_(std::move(id)),
       spec_(std::move(spec)),
       input_files_(std::move(input_files)),
@@ -38,60 +58,146 @@ uint32_t JobInProgress::max_attempts() const {
                                        : kDefaultMaxAttempts;
 }
 
-Task* JobInProgress::NextTask(const std::string& worker_id, size_t live_workers) {
-  if (!running()) return nullptr;
+bool JobInProgress::Blacklisted(const std::string& worker_id,
+                                size_t live_workers) const {
+  size_t blacklisted = 0;
+  bool this_one = false;
+  for (const auto& [id, failures] : worker_failures_) {
+    if (failures >= kWorkerFailuresToBlacklist) {
+      ++blacklisted;
+      this_one |= id == worker_id;
+    }
+  }
+  return this_one && blacklisted < live_workers;
+}
+
+Task* JobInProgress::NextTask(const std::string& worker_id,
+                              size_t live_workers, int64_t now_ms) {
+  if (!running() || Blacklisted(worker_id, live_workers)) return nullptr;
   std::vector<Task>& tasks = AllMapsDone() ? reduces_ : maps_;
   Task* fallback = nullptr;
+  bool pending = false;
   for (Task& task : tasks) {
     if (task.state != Task::State::kPending) continue;
+    pending = true;
     if (task.failed_on.count(worker_id) == 0) return &task;
     // Failed here before: only if every live worker has failed it too.
     if (task.failed_on.size() >= live_workers && fallback == nullptr) {
       fallback = &task;
     }
   }
-  return fallback;
+  if (fallback != nullptr || pending) return fallback;
+  return spec_.disable_speculation() ? nullptr : Backup(tasks, worker_id, now_ms);
+}
+
+Task* JobInProgress::Backup(std::vector<Task>& tasks,
+                            const std::string& worker_id, int64_t now_ms) {
+  std::vector<int64_t> durations;
+  for (const Task& t : tasks) {
+    if (t.state == Task::State::kDone) durations.push_back(t.duration_ms);
+  }
+  if (durations.empty()) return nullptr;  // nothing to compare against
+  std::nth_element(durations.begin(), durations.begin() + durations.size() / 2,
+                   durations.end());
+  const int64_t threshold =
+      std::max(kMinBackupAgeMs, 2 * durations[durations.size() / 2]);
+  Task* slowest = nullptr;
+  int64_t slowest_age = 0;
+  for (Task& t : tasks) {
+    if (t.state != Task::State::kRunning || t.running.size() != 1) continue;
+    const RunningAttempt& a = t.running[0];
+    const int64_t age = now_ms - a.start_ms;
+    if (a.worker_id == worker_id || age < threshold) continue;
+    if (t.kind == mrpb::REDUCE && t.committing_attempt != 0) continue;
+    if (age > slowest_age) {
+      slowest = &t;
+      slowest_age = age;
+    }
+  }
+  return slowest;
 }
 
 void JobInProgress::StartAttempt(Task* task, uint64_t attempt_id,
-                       const std::string& worker_id, int64_t now_ms) {
+                                 const std::string& worker_id, int64_t now_ms) {
   task->state = Task::State::kRunning;
-  task->attempt_id = attempt_id;
-  task->worker_id = worker_id;
-  task->start_ms = now_ms;
-  task->committing_attempt = 0;
+  task->running.push_back({attempt_id, worker_id, now_ms});
 }
 
 Task* JobInProgress::FindRunning(mrpb::TaskKind kind, uint32_t index,
-                       uint64_t attempt_id) {
+                                 uint64_t attempt_id) {
   std::vector<Task>& tasks = kind == mrpb::MAP ? maps_ : reduces_;
   if (index >= tasks.size()) return nullptr;
   Task* task = &tasks[index];
-  if (task->state != Task::State::kRunning || task->attempt_id != attempt_id) {
+  if (task->state != Task::State::kRunning || !task->HasAttempt(attempt_id)) {
     return nullptr;
   }
   return task;
 }
 
-void JobInProgress::AttemptSucceeded(
-    Task* task, const std::string& worker_address,
+std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
+    Task* task, uint64_t attempt_id, const std::string& worker_address,
+    int64_t now_ms,
     const google::protobuf::Map<std::string, int64_t>& counters) {
   for (const auto& [name, value] : counters) counters_[name] += value;
+  std::vector<RunningAttempt> losers;
+  for (const RunningAttempt& a : task->running) {
+    if (a.id == attempt_id) {
+      task->done_worker_id = a.worker_id;
+      task->duration_ms = now_ms - a.start_ms;
+    } else {
+      losers.push_back(a);
+    }
+  }
   task->state = Task::State::kDone;
-  task->done_attempt = task->attempt_id;
-  task->done_worker_id = task->worker_id;
+  task->done_attempt = attempt_id;
   task->done_worker_address = worker_address;
-  task->attempt_id = 0;
+  task->running.clear();
+  return losers;
 }
 
-bool JobInProgress::AttemptFailed(Task* task, const std::string& error) {
+void JobInProgress::Drop(Task* task, uint64_t attempt_id) {
+  task->running.erase(
+      std::remove_if(task->running.begin(), task->running.end(),
+                     [&](const RunningAttempt& a) { return a.id == attempt_id; }),
+      task->running.end());
+  if (task->committing_attempt == attempt_id) task->committing_attempt = 0;
+  if (task->running.empty() && task->state == Task::State::kRunning) {
+    task->state = Task::State::kPending;
+  }
+}
+
+bool JobInProgress::AttemptFailed(Task* task, uint64_t attempt_id,
+                                  const std::string& error) {
+  for (const RunningAttempt& a : task->running) {
+    if (a.id == attempt_id) {
+      task->failed_on.insert(a.worker_id);
+      ++worker_failures_[a.worker_id];
+    }
+  }
+  Drop(task, attempt_id);
   task->failures++;
   task->last_error = error;
-  task->failed_on.insert(task->worker_id);
-  task->state = Task::State::kPending;
-  task->attempt_id = 0;
-  task->committing_attempt = 0;
   return task->failures < max_attempts();
+}
+
+void JobInProgress::AttemptAbandoned(Task* task, uint64_t attempt_id) {
+  Drop(task, attempt_id);
+}
+
+bool JobInProgress::RecordCrashed(Task* task,
+                                  const mrpb::RecordLocation& record,
+                                  bool* limit_exceeded) {
+  *limit_exceeded = false;
+  if (++task->crashes[RecordKey(record)] < 2 || spec_.max_skipped_records() == 0) {
+    return false;
+  }
+  if (skipped_.size() >= spec_.max_skipped_records()) {
+    *limit_exceeded = true;
+    return false;
+  }
+  task->skip.push_back(record);
+  skipped_.push_back(record);
+  return true;
 }
 
 std::vector<uint64_t> JobInProgress::WorkerLost(const std::string& worker_id) {
@@ -100,28 +206,53 @@ std::vector<uint64_t> JobInProgress::WorkerLost(const std::string& worker_id) {
   const bool reduces_pending = !AllReducesDone();
   for (std::vector<Task>* tasks : {&maps_, &reduces_}) {
     for (Task& task : *tasks) {
-      if (task.state == Task::State::kRunning && task.worker_id == worker_id) {
-        lost.push_back(task.attempt_id);
-        task.state = Task::State::kPending;
-        task.attempt_id = 0;
-        task.committing_attempt = 0;
-      } else if (task.kind == mrpb::MAP && task.state == Task::State::kDone &&
-                 task.done_worker_id == worker_id && reduces_pending) {
+      std::vector<uint64_t> here;
+      for (const RunningAttempt& a : task.running) {
+        if (a.worker_id == worker_id) here.push_back(a.id);
+      }
+      for (uint64_t id : here) {
+        Drop(&task, id);
+        lost.push_back(id);
+      }
+      if (task.kind == mrpb::MAP && task.state == Task::State::kDone &&
+          task.done_worker_id == worker_id && reduces_pending) {
         // Its output lived on the lost worker; reduces still need it.
         task.state = Task::State::kPending;
         task.done_attempt = 0;
+        task.done_worker_address.clear();
       }
     }
   }
   return lost;
 }
 
-std::vector<std::pair<uint64_t, std::string>> JobInProgress::RunningAttempts() const {
+bool JobInProgress::MapOutputLost(uint32_t map_index, uint64_t attempt_id) {
+  if (!running() || map_index >= maps_.size()) return false;
+  Task& task = maps_[map_index];
+  if (task.state != Task::State::kDone || task.done_attempt != attempt_id) {
+    return false;
+  }
+  task.state = Task::State::kPending;
+  task.done_attempt = 0;
+  task.done_worker_address.clear();
+  return true;
+}
+
+void JobInProgress::RelocateMapOutput(uint32_t map_index,
+                                      const std::string& worker_id,
+                                      const std::string& address) {
+  Task& task = maps_[map_index];
+  task.done_worker_id = worker_id;
+  task.done_worker_address = address;
+}
+
+std::vector<std::pair<uint64_t, std::string>> JobInProgress::RunningAttempts()
+    const {
   std::vector<std::pair<uint64_t, std::string>> out;
   for (const std::vector<Task>* tasks : {&maps_, &reduces_}) {
     for (const Task& task : *tasks) {
-      if (task.state == Task::State::kRunning) {
-        out.emplace_back(task.attempt_id, task.worker_id);
+      for (const RunningAttempt& a : task.running) {
+        out.emplace_back(a.id, a.worker_id);
       }
     }
   }
@@ -143,7 +274,7 @@ bool JobInProgress::AllReducesDone() const {
 }
 
 void JobInProgress::Finish(mrpb::JobState state, const std::string& error,
-                 int64_t wall_ms) {
+                           int64_t wall_ms) {
   state_ = state;
   error_ = error;
   finish_wall_ms_ = wall_ms;
@@ -154,8 +285,10 @@ std::vector<mrpb::MapOutputLocation> JobInProgress::MapOutputs() const {
   for (const Task& t : maps_) {
     mrpb::MapOutputLocation loc;
     loc.set_map_index(t.index);
-    loc.set_attempt_id(t.done_attempt);
-    loc.set_worker_address(t.done_worker_address);
+    if (t.state == Task::State::kDone && !t.done_worker_address.empty()) {
+      loc.set_attempt_id(t.done_attempt);
+      loc.set_worker_address(t.done_worker_address);
+    }
     out.push_back(std::move(loc));
   }
   return out;
@@ -164,6 +297,21 @@ std::vector<mrpb::MapOutputLocation> JobInProgress::MapOutputs() const {
 std::string JobInProgress::FailureMessage(const Task& task) const {
   return absl::StrCat(KindName(task.kind), " task ", task.index, " failed ",
                       task.failures, " times; last error: ", task.last_error);
+}
+
+void JobInProgress::RestoreMapDone(
+    uint32_t index, uint64_t attempt_id,
+    const std::map<std::string, int64_t>& counters) {
+  Task& t = maps_[index];
+  t.state = Task::State::kDone;
+  t.done_attempt = attempt_id;
+  for (const auto& [name, value] : counters) counters_[name] += value;
+}
+
+void JobInProgress::RestoreReduceDone(
+    uint32_t index, const std::map<std::string, int64_t>& counters) {
+  reduces_[index].state = Task::State::kDone;
+  for (const auto& [name, value] : counters) counters_[name] += value;
 }
 
 mrpb::JobStatus JobInProgress::Status() const {
@@ -192,6 +340,7 @@ mrpb::JobStatus JobInProgress::Status() const {
   s.set_submit_time_ms(submit_wall_ms_);
   s.set_finish_time_ms(finish_wall_ms_);
   for (const std::string& f : input_files_) s.add_input_files(f);
+  for (const auto& r : skipped_) *s.add_skipped_records() = r;
   return s;
 }
 

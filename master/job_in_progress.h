@@ -1,8 +1,12 @@
 // One job's task table on the master: its map and reduce tasks, their
 // attempts, and the job's counters.
 //
-// Thread-safety: none of its own. JobTracker owns every JobInProgress and calls it only
-// with JobTracker::mu_ held.
+// A task may have more than one attempt running: a backup of a straggler
+// (Google MapReduce paper, section 3.6). The first attempt to succeed wins;
+// the others are killed. Only one reduce attempt is ever allowed to commit.
+//
+// Thread-safety: none of its own. JobTracker owns every JobInProgress and
+// calls it only with JobTracker::mu_ held.
 #ifndef MR_MASTER_JOB_IN_PROGRESS_H_
 #define MR_MASTER_JOB_IN_PROGRESS_H_
 
@@ -10,11 +14,18 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proto/mr.pb.h"
 
 namespace mr {
+
+struct RunningAttempt {
+  uint64_t id = 0;
+  std::string worker_id;
+  int64_t start_ms = 0;
+};
 
 struct Task {
   enum class State { kPending, kRunning, kDone };
@@ -22,11 +33,8 @@ struct Task {
   mrpb::TaskKind kind = mrpb::MAP;
   uint32_t index = 0;
   State state = State::kPending;
-
-  // The running attempt (0 when none) and where it runs.
-  uint64_t attempt_id = 0;
-  std::string worker_id;
-  int64_t start_ms = 0;
+  std::vector<RunningAttempt> running;  // non-empty iff kRunning
+  int64_t duration_ms = 0;              // of the attempt that finished it
 
   uint32_t failures = 0;
   std::string last_error;
@@ -39,12 +47,19 @@ struct Task {
   uint64_t done_attempt = 0;
   std::string done_worker_id;
   std::string done_worker_address;
+
+  // Maps: crashes per input record ("path\0offset"), and records to skip.
+  std::map<std::string, uint32_t> crashes;
+  std::vector<mrpb::RecordLocation> skip;
+
+  bool HasAttempt(uint64_t attempt_id) const;
 };
 
 class JobInProgress {
  public:
-  JobInProgress(std::string id, mrpb::JobSpec spec, std::vector<std::string> input_files,
-      std::vector<mrpb::InputSplit> splits, int64_t submit_wall_ms);
+  JobInProgress(std::string id, mrpb::JobSpec spec,
+                std::vector<std::string> input_files,
+                std::vector<mrpb::InputSplit> splits, int64_t submit_wall_ms);
 
   const std::string& id() const { return id_; }
   const mrpb::JobSpec& spec() const { return spec_; }
@@ -53,31 +68,61 @@ class JobInProgress {
   const mrpb::InputSplit& split(uint32_t map_index) const {
     return splits_[map_index];
   }
+  uint32_t num_maps() const { return maps_.size(); }
+  Task* map(uint32_t index) { return &maps_[index]; }
+  Task* reduce(uint32_t index) { return &reduces_[index]; }
 
-  // A pending task for `worker_id`: a map, or once every map is done, a
-  // reduce. A task that already failed on this worker goes elsewhere while
-  // other live workers have not failed it. nullptr when there is none.
-  Task* NextTask(const std::string& worker_id, size_t live_workers);
+  // A task for `worker_id` to run: a pending map, or once every map is done,
+  // a pending reduce; failing those, near the end of a phase, a backup of a
+  // straggler running elsewhere. A task that failed on this worker goes
+  // elsewhere while some live worker has not failed it; a worker on which
+  // this job's tasks keep failing gets none while others remain. nullptr
+  // when there is nothing.
+  Task* NextTask(const std::string& worker_id, size_t live_workers,
+                 int64_t now_ms);
 
   void StartAttempt(Task* task, uint64_t attempt_id,
                     const std::string& worker_id, int64_t now_ms);
 
-  // The task whose running attempt is `attempt_id`, or nullptr (a stale,
-  // killed or unknown attempt).
+  // The task that has `attempt_id` running, or nullptr (a stale, killed or
+  // unknown attempt).
   Task* FindRunning(mrpb::TaskKind kind, uint32_t index, uint64_t attempt_id);
 
   // Records a successful attempt: adds its counters, marks the task done.
-  void AttemptSucceeded(Task* task, const std::string& worker_address,
-                        const google::protobuf::Map<std::string, int64_t>& counters);
+  // Returns the task's other running attempts (to kill).
+  std::vector<RunningAttempt> AttemptSucceeded(
+      Task* task, uint64_t attempt_id, const std::string& worker_address,
+      int64_t now_ms,
+      const google::protobuf::Map<std::string, int64_t>& counters);
 
   // Records a failed attempt. Returns false when the task has now failed
-  // max_task_attempts times and the job must fail; true when it will retry.
-  bool AttemptFailed(Task* task, const std::string& error);
+  // max_task_attempts times and the job must fail; true otherwise.
+  bool AttemptFailed(Task* task, uint64_t attempt_id, const std::string& error);
 
-  // `worker_id` is gone: its running attempts go back to pending, and so do
-  // its finished maps while some reduce still needs them. Returns the ids of
-  // the attempts that were running there.
+  // Removes an attempt that lost to another (a backup race, a refused
+  // commit) without counting it as a failure.
+  void AttemptAbandoned(Task* task, uint64_t attempt_id);
+
+  // A map attempt crashed on `record`. Returns true when the record is now
+  // to be skipped (its second crash, and the job allows skipping), in which
+  // case the failure does not count against the task's attempts; sets
+  // *limit_exceeded when skipping it would pass max_skipped_records.
+  bool RecordCrashed(Task* task, const mrpb::RecordLocation& record,
+                     bool* limit_exceeded);
+
+  // `worker_id` is gone: its running attempts are dropped, and its finished
+  // maps go back to pending while some reduce still needs them. Returns the
+  // ids of the attempts that were running there.
   std::vector<uint64_t> WorkerLost(const std::string& worker_id);
+
+  // The output of map `map_index` attempt `attempt_id` cannot be fetched:
+  // the map runs again. False when that is not the map's current output.
+  bool MapOutputLost(uint32_t map_index, uint64_t attempt_id);
+
+  // A done map's output, held by a re-registered worker (after a master
+  // restart) at `worker_id`/`address`.
+  void RelocateMapOutput(uint32_t map_index, const std::string& worker_id,
+                         const std::string& address);
 
   // The running attempts, with the worker each runs on.
   std::vector<std::pair<uint64_t, std::string>> RunningAttempts() const;
@@ -95,8 +140,18 @@ class JobInProgress {
   // Why the job failed: the task and its last error.
   std::string FailureMessage(const Task& task) const;
 
+  // Restores state recorded before a master restart.
+  void RestoreMapDone(uint32_t index, uint64_t attempt_id,
+                      const std::map<std::string, int64_t>& counters);
+  void RestoreReduceDone(uint32_t index,
+                         const std::map<std::string, int64_t>& counters);
+
  private:
   uint32_t max_attempts() const;
+  Task* Backup(std::vector<Task>& tasks, const std::string& worker_id,
+               int64_t now_ms);
+  bool Blacklisted(const std::string& worker_id, size_t live_workers) const;
+  void Drop(Task* task, uint64_t attempt_id);
 
   const std::string id_;
   const mrpb::JobSpec spec_;
@@ -110,6 +165,8 @@ class JobInProgress {
   std::vector<Task> maps_;
   std::vector<Task> reduces_;
   std::map<std::string, int64_t> counters_;
+  std::map<std::string, uint32_t> worker_failures_;
+  std::vector<mrpb::RecordLocation> skipped_;
 };
 
 }  // namespace mr

@@ -310,7 +310,18 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     }
     worker->pending_finished_jobs.clear();
 
-    AssignTasks(worker, request.free_slots(), &response);
+    uint32_t map_slots = 0;
+    for (auto w = waiting_reduces_.begin(); w != waiting_reduces_.end();) {
+      auto job = jobs_.find(w->second.job_id);
+      if (live_attempts_.count(w->first) == 0 || job == jobs_.end() ||
+          !job->second->running() || job->second->AllMapsDone()) {
+        w = waiting_reduces_.erase(w);  // no longer waiting
+        continue;
+      }
+      map_slots += w->second.worker_id == worker->id;
+      ++w;
+    }
+    AssignTasks(worker, request.free_slots(), map_slots, &response);
     if (response.assignments_size() == 0 && request.running_attempts_size() == 0 &&
         request.free_slots() > 0 && to_commit.empty()) {
       const uint64_t epoch = work_epoch_;
@@ -327,7 +338,7 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
         response.set_status(mrpb::HeartbeatResponse::UNKNOWN_WORKER);
         return response;
       }
-      AssignTasks(&it->second, request.free_slots(), &response);
+      AssignTasks(&it->second, request.free_slots(), 0, &response);
     }
 
     bool busy = false;
@@ -348,42 +359,77 @@ void JobTracker::ProcessReport(WorkerState* worker,
   JobInProgress* job = it->second.get();
   Task* task =
       job->FindRunning(report.kind(), report.task_index(), report.attempt_id());
-  if (task == nullptr || task->worker_id != worker->id) {
+  if (task == nullptr) {
     // A stale attempt (killed, superseded, or from before a worker was
     // declared dead): its outcome counts for nothing.
     return;
   }
   live_attempts_.erase(report.attempt_id());
   ++work_epoch_;
+  const uint64_t attempt = report.attempt_id();
   if (report.state() == mrpb::ATTEMPT_SUCCEEDED) {
-    if (task->kind == mrpb::REDUCE &&
-        task->committing_attempt != report.attempt_id()) {
-      job->AttemptFailed(task, "reported success without commit approval");
+    if (task->kind == mrpb::REDUCE && task->committing_attempt != attempt) {
+      job->AttemptFailed(task, attempt, "reported success without commit approval");
       return;
     }
-    job->AttemptSucceeded(task, worker->address, report.counters());
+    for (const RunningAttempt& loser :
+         job->AttemptSucceeded(task, attempt, worker->address,
+                               clock_->MonotonicMs(), report.counters())) {
+      KillAttempt(loser.id, loser.worker_id);
+    }
     if (task->kind == mrpb::REDUCE && job->AllReducesDone() &&
         committing_jobs_.insert(job->id()).second) {
       to_commit->push_back(job->id());
     }
     return;
   }
+  if (task->kind == mrpb::REDUCE && task->committing_attempt != 0 &&
+      task->committing_attempt != attempt) {
+    job->AttemptAbandoned(task, attempt);  // lost the commit to another
+    return;
+  }
   MR_LOG(WARNING) << job->id() << " " << mrpb::TaskKind_Name(task->kind) << " "
-                  << task->index << " attempt " << report.attempt_id()
-                  << " failed on " << worker->id << ": " << report.error();
-  if (!job->AttemptFailed(task, report.error())) {
+                  << task->index << " attempt " << attempt << " failed on "
+                  << worker->id << ": " << report.error();
+  if (report.has_crashed_on() && !report.crashed_on().path().empty()) {
+    bool limit_exceeded = false;
+    if (job->RecordCrashed(task, report.crashed_on(), &limit_exceeded)) {
+      MR_LOG(WARNING) << job->id() << " will skip the record at "
+                      << report.crashed_on().path() << ":"
+                      << report.crashed_on().offset();
+      job->AttemptAbandoned(task, attempt);
+      return;
+    }
+    if (limit_exceeded) {
+      EndJob(job, mrpb::JOB_FAILED,
+             absl::StrCat("more than ", job->spec().max_skipped_records(),
+                          " records crash the job's code; the last, at ",
+                          report.crashed_on().path(), ":",
+                          report.crashed_on().offset(), ": ", report.error()));
+      return;
+    }
+  }
+  if (!job->AttemptFailed(task, attempt, report.error())) {
     EndJob(job, mrpb::JOB_FAILED, job->FailureMessage(*task));
   }
 }
 
+void JobTracker::KillAttempt(uint64_t attempt_id, const std::string& worker_id) {
+  live_attempts_.erase(attempt_id);
+  auto w = workers_.find(worker_id);
+  if (w != workers_.end()) w->second.pending_kills.push_back(attempt_id);
+}
+
 void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
+                             uint32_t map_slots,
                              mrpb::HeartbeatResponse* response) {
   const int64_t now = clock_->MonotonicMs();
   for (const std::string& job_id : job_order_) {
     JobInProgress* job = jobs_[job_id].get();
-    while (free_slots > 0) {
-      Task* task = job->NextTask(worker->id, LiveWorkers());
+    while (free_slots + map_slots > 0) {
+      Task* task = job->NextTask(worker->id, LiveWorkers(), now);
       if (task == nullptr) break;
+      if (free_slots == 0 && task->kind != mrpb::MAP) break;
       const uint64_t attempt = next_attempt_id_++;
       job->StartAttempt(task, attempt, worker->id, now);
       live_attempts_[attempt] = {job_id, worker->id};
@@ -393,14 +439,24 @@ void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
       a->set_task_index(task->index);
       a->set_attempt_id(attempt);
       *a->mutable_spec() = job->spec();
+      if (task->running.size() > 1) {
+        MR_LOG(INFO) << job_id << " backup attempt " << attempt << " of "
+                     << mrpb::TaskKind_Name(task->kind) << " " << task->index
+                     << " on " << worker->id;
+      }
       if (task->kind == mrpb::MAP) {
         *a->mutable_split() = job->split(task->index);
+        for (const auto& r : task->skip) *a->add_skip_records() = r;
       } else {
         for (const auto& loc : job->MapOutputs()) *a->add_map_outputs() = loc;
       }
-      --free_slots;
+      if (free_slots > 0 && !(task->kind == mrpb::MAP && map_slots > 0)) {
+        --free_slots;
+      } else {
+        --map_slots;
+      }
     }
-    if (free_slots == 0) break;
+    if (free_slots + map_slots == 0) break;
   }
 }
 
@@ -416,7 +472,7 @@ mrpb::CommitTaskResponse JobTracker::Commit(
   }
   Task* task = it->second->FindRunning(mrpb::REDUCE, request.task_index(),
                                        request.attempt_id());
-  if (task == nullptr || task->worker_id != request.worker_id()) {
+  if (task == nullptr) {
     response.set_reason("this attempt is no longer the task's current one");
     return response;
   }
@@ -427,6 +483,39 @@ mrpb::CommitTaskResponse JobTracker::Commit(
   }
   task->committing_attempt = request.attempt_id();
   response.set_decision(mrpb::CommitTaskResponse::COMMIT);
+  return response;
+}
+
+void JobTracker::ReportFetchFailure(
+    const mrpb::ReportFetchFailureRequest& request) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(request.job_id());
+  if (it == jobs_.end()) return;
+  const mrpb::MapOutputLocation& loc = request.location();
+  auto reducer = live_attempts_.find(request.reduce_attempt_id());
+  if (reducer != live_attempts_.end()) {
+    waiting_reduces_[request.reduce_attempt_id()] = reducer->second;
+  }
+  if (it->second->MapOutputLost(loc.map_index(), loc.attempt_id())) {
+    MR_LOG(WARNING) << request.job_id() << " reduce " << request.reduce_index()
+                    << " cannot fetch map " << loc.map_index() << " attempt "
+                    << loc.attempt_id() << " from " << loc.worker_address()
+                    << " (" << request.error() << "): re-running the map";
+    ++work_epoch_;
+  }
+}
+
+mrpb::GetMapOutputsResponse JobTracker::GetMapOutputs(
+    const mrpb::GetMapOutputsRequest& request) {
+  mrpb::GetMapOutputsResponse response;
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(request.job_id());
+  if (it == jobs_.end()) return response;
+  JobInProgress* job = it->second.get();
+  response.set_attempt_current(
+      job->FindRunning(mrpb::REDUCE, request.reduce_index(),
+                       request.reduce_attempt_id()) != nullptr);
+  for (auto& loc : job->MapOutputs()) *response.add_map_outputs() = loc;
   return response;
 }
 
@@ -460,9 +549,7 @@ void JobTracker::RemoveWorker(const std::string& worker_id,
 void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
                         const std::string& error) {
   for (const auto& [attempt, worker_id] : job->RunningAttempts()) {
-    live_attempts_.erase(attempt);
-    auto w = workers_.find(worker_id);
-    if (w != workers_.end()) w->second.pending_kills.push_back(attempt);
+    KillAttempt(attempt, worker_id);
   }
   job->Finish(state, error, clock_->WallMs());
   for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job->id());

@@ -48,6 +48,10 @@ class JobTracker {
   mrpb::RegisterWorkerResponse Register(const mrpb::RegisterWorkerRequest& r);
   mrpb::HeartbeatResponse Heartbeat(const mrpb::HeartbeatRequest& request);
   mrpb::CommitTaskResponse Commit(const mrpb::CommitTaskRequest& request);
+  // A reducer could not fetch a map output: that map runs again.
+  void ReportFetchFailure(const mrpb::ReportFetchFailureRequest& request);
+  mrpb::GetMapOutputsResponse GetMapOutputs(
+      const mrpb::GetMapOutputsRequest& request);
 
   // Declares dead every worker silent for longer than the heartbeat timeout
   // and re-queues its work. Called periodically by the master.
@@ -80,7 +84,12 @@ class JobTracker {
   void ProcessReport(WorkerState* worker, const mrpb::TaskReport& report,
                      std::vector<std::string>* to_commit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AssignTasks(WorkerState* worker, uint32_t free_slots,
+  // Forgets a running attempt and tells its worker to kill it.
+  void KillAttempt(uint64_t attempt_id, const std::string& worker_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands out up to `free_slots` attempts, plus up to `map_slots` more that
+  // may only be maps (see waiting_reduces_).
+  void AssignTasks(WorkerState* worker, uint32_t free_slots, uint32_t map_slots,
                    mrpb::HeartbeatResponse* response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends a job that failed or was killed: kills its attempts, tells workers
@@ -108,6 +117,11 @@ class JobTracker {
   std::map<std::string, WorkerState> workers_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, AttemptRef> live_attempts_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> committing_jobs_ ABSL_GUARDED_BY(mu_);
+  // Reduce attempts waiting for a lost map output to be recomputed, by
+  // attempt id, with their worker and job. Their slots do not count against
+  // map work: otherwise reduces holding every slot would wait forever for
+  // maps that cannot be scheduled.
+  std::map<uint64_t, AttemptRef> waiting_reduces_ ABSL_GUARDED_BY(mu_);
   // Bumped whenever work may have become assignable (a submission, an
   // attempt's end, a lost worker): wakes idle workers' long-polls.
   uint64_t work_epoch_ ABSL_GUARDED_BY(mu_) = 0;

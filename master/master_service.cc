@@ -36,6 +36,20 @@ grpc::Status MasterService::GetPlugin(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status MasterService::ReportFetchFailure(
+    grpc::ServerContext*, const mrpb::ReportFetchFailureRequest* request,
+    mrpb::ReportFetchFailureResponse*) {
+  tracker_->ReportFetchFailure(*request);
+  return grpc::Status::OK;
+}
+
+grpc::Status MasterService::GetMapOutputs(
+    grpc::ServerContext*, const mrpb::GetMapOutputsRequest* request,
+    mrpb::GetMapOutputsResponse* response) {
+  *response = tracker_->GetMapOutputs(*request);
+  return grpc::Status::OK;
+}
+
 grpc::Status MasterService::SubmitJob(grpc::ServerContext*,
                                       const mrpb::SubmitJobRequest* request,
                                       mrpb::SubmitJobResponse* response) {

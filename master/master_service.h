@@ -28,6 +28,12 @@ class MasterService final : public mrpb::Master::Service {
   grpc::Status GetPlugin(grpc::ServerContext*,
                          const mrpb::GetPluginRequest* request,
                          mrpb::GetPluginResponse* response) override;
+  grpc::Status ReportFetchFailure(
+      grpc::ServerContext*, const mrpb::ReportFetchFailureRequest* request,
+      mrpb::ReportFetchFailureResponse* response) override;
+  grpc::Status GetMapOutputs(grpc::ServerContext*,
+                             const mrpb::GetMapOutputsRequest* request,
+                             mrpb::GetMapOutputsResponse* response) override;
   grpc::Status SubmitJob(grpc::ServerContext*,
                          const mrpb::SubmitJobRequest* request,
                          mrpb::SubmitJobResponse* response) override;

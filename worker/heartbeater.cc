@@ -68,6 +68,7 @@ bool Heartbeater::Register() {
   request.set_slots(options_.slots);
   request.set_hostname(Hostname());
   request.set_pid(getpid());
+  for (auto& held : store_->HeldOutputs()) *request.add_held_outputs() = held;
   mrpb::RegisterWorkerResponse response;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -112,6 +113,8 @@ int64_t Heartbeater::Beat() {
   }
   failures_ = 0;
   if (response.status() == mrpb::HeartbeatResponse::UNKNOWN_WORKER) {
+    // Its running attempts were re-queued; its map outputs may still serve
+    // (after a master restart), so they are reported on registering.
     MR_LOG(WARNING) << "the master no longer knows " << worker_id_
                     << "; killing its attempts and registering again";
     runner_->KillAll();

@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "common/record_block.h"
 #include "common/shuffle_keys.h"
+#include "common/status_macros.h"
 
 namespace mr {
 namespace {
@@ -70,8 +71,27 @@ absl::Status ShuffleStore::IngestMapOutput(
     rocksdb::Status s = db_->IngestExternalFile(sst_files, ingest);
     if (!s.ok()) return FromRocks(s, "ingesting map output");
   }
-  return FromRocks(db_->Put(NoWal(), MapOutputDoneKey(job_id, map, attempt), ""),
-                   "marking map output complete");
+  RETURN_IF_ERROR(
+      FromRocks(db_->Put(NoWal(), MapOutputDoneKey(job_id, map, attempt), ""),
+                "marking map output complete"));
+  absl::MutexLock lock(&mu_);
+  held_[job_id].insert({map, attempt});
+  return absl::OkStatus();
+}
+
+std::vector<mrpb::HeldMapOutput> ShuffleStore::HeldOutputs() {
+  absl::MutexLock lock(&mu_);
+  std::vector<mrpb::HeldMapOutput> out;
+  for (const auto& [job, outputs] : held_) {
+    for (const auto& [map, attempt] : outputs) {
+      mrpb::HeldMapOutput h;
+      h.set_job_id(job);
+      h.set_map_index(map);
+      h.set_attempt_id(attempt);
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<PartitionReader>> ShuffleStore::ReadPartition(
@@ -94,6 +114,10 @@ absl::StatusOr<std::unique_ptr<PartitionReader>> ShuffleStore::ReadPartition(
 }
 
 absl::Status ShuffleStore::DropJob(const std::string& job_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    held_.erase(job_id);
+  }
   const std::string begin = JobKeyPrefix(job_id);
   // '/' + 1 == '0': [job/, job0) spans every key of the job and no other.
   const std::string end = job_id + "0";

@@ -18,6 +18,14 @@
 
 #include <rocksdb/db.h>
 
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/mr.pb.h"
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -75,10 +83,17 @@ class ShuffleStore {
   // Bytes of live SST files (for tests and status).
   uint64_t LiveBytes();
 
+  // The complete map outputs held, as (job, map, attempt).
+  std::vector<mrpb::HeldMapOutput> HeldOutputs() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   explicit ShuffleStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
 
   std::unique_ptr<rocksdb::DB> db_;
+  absl::Mutex mu_;
+  // job id -> (map, attempt) of its complete outputs here.
+  std::map<std::string, std::set<std::pair<uint32_t, uint64_t>>> held_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // The key marking a map attempt's output complete; sorts after its blocks.

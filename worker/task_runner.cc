@@ -12,6 +12,7 @@
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "worker/internal/map_progress.h"
 #include "worker/internal/reduce_task.h"
 
 namespace mr {
@@ -144,6 +145,11 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   spec.set_scratch_dir(scratch);
   spec.set_result_path(scratch + "/result.pb");
   spec.set_fetch_parallelism(options_.fetch_parallelism);
+  spec.set_master_address(options_.master_address);
+  if (a.kind() == mrpb::MAP) {
+    spec.set_progress_path(scratch + "/progress");
+    RETURN_IF_ERROR(CreateMapProgressFile(spec.progress_path()));
+  }
   if (a.spec().app().empty()) {
     ASSIGN_OR_RETURN(std::string plugin, PluginPath(a.spec()),
                      "fetching the job's plugin");
@@ -178,6 +184,17 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
     outcome = absl::InternalError(
         absl::StrCat("task process ", exit->Describe(),
                      tail.empty() ? "" : "; its last output: ", tail));
+    // Did the job's own code kill it, and on which record?
+    auto progress = a.kind() == mrpb::MAP ? ReadMapProgress(spec.progress_path())
+                                          : absl::StatusOr<MapProgress>();
+    if (progress.ok() && progress->in_user_code && progress->precise &&
+        progress->chunk < static_cast<uint32_t>(a.split().chunks_size())) {
+      report->mutable_crashed_on()->set_path(a.split().chunks(progress->chunk).path());
+      report->mutable_crashed_on()->set_offset(progress->offset);
+      outcome = absl::InternalError(absl::StrCat(
+          outcome.message(), " while mapping the record at ",
+          report->crashed_on().path(), ":", report->crashed_on().offset()));
+    }
   } else if (!result.ok()) {
     outcome = absl::InternalError(result.error());
   } else if (a.kind() == mrpb::MAP) {

@@ -134,7 +134,13 @@ inline uint64_t StableHash(std::string_view data) {
   return h;
 }
 
-inline void Job::MapBlock(const InputBlock& block, Context& ctx) {
+inline uint32_t Job::Partition(std::string_view key, uint32_t num_partitions) {
+  return static_cast<uint32_t>(StableHash(key) % num_partitions);
+}
+
+// Calls fn(const InputRecord&) for each line of `block`, in order.
+template <typename Fn>
+void ForEachLine(const InputBlock& block, Fn&& fn) {
   InputRecord record;
   record.file = block.file;
   record.offset = block.offset;
@@ -144,7 +150,7 @@ inline void Job::MapBlock(const InputBlock& block, Context& ctx) {
     const size_t nl = rest.find('\n');
     const size_t len = nl == std::string_view::npos ? rest.size() : nl;
     record.line = rest.substr(0, len);
-    Map(record, ctx);
+    fn(record);
     const size_t consumed = nl == std::string_view::npos ? len : len + 1;
     rest.remove_prefix(consumed);
     record.offset += consumed;
@@ -152,8 +158,8 @@ inline void Job::MapBlock(const InputBlock& block, Context& ctx) {
   }
 }
 
-inline uint32_t Job::Partition(std::string_view key, uint32_t num_partitions) {
-  return static_cast<uint32_t>(StableHash(key) % num_partitions);
+inline void Job::MapBlock(const InputBlock& block, Context& ctx) {
+  ForEachLine(block, [&](const InputRecord& record) { Map(record, ctx); });
 }
 
 }  // namespace mr

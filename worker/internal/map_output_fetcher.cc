@@ -20,6 +20,8 @@ namespace mr {
 namespace {
 
 constexpr int kTriesPerOutput = 3;
+// How many times one map's output may move (be recomputed) during a fetch.
+constexpr int kMaxRelocations = 10;
 
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -82,14 +84,15 @@ absl::Status FetchOnce(mrpb::Shuffle::Stub* stub, const std::string& job_id,
 absl::StatusOr<FetchResult> FetchPartition(
     const std::string& job_id, uint32_t partition,
     const std::vector<mrpb::MapOutputLocation>& outputs, const std::string& dir,
-    uint32_t parallelism) {
+    uint32_t parallelism, MapOutputLocator* locator) {
+  std::mutex stubs_mu;
   std::map<std::string, std::unique_ptr<mrpb::Shuffle::Stub>> stubs;
-  for (const auto& loc : outputs) {
-    if (stubs.count(loc.worker_address()) == 0) {
-      stubs[loc.worker_address()] =
-          mrpb::Shuffle::NewStub(NewChannel(loc.worker_address()));
-    }
-  }
+  auto stub_for = [&](const std::string& address) {
+    std::lock_guard<std::mutex> lock(stubs_mu);
+    auto& stub = stubs[address];
+    if (!stub) stub = mrpb::Shuffle::NewStub(NewChannel(address));
+    return stub.get();
+  };
   std::vector<std::vector<std::string>> runs(outputs.size());
   std::atomic<size_t> next{0};
   std::atomic<int64_t> bytes{0};
@@ -104,23 +107,39 @@ absl::StatusOr<FetchResult> FetchPartition(
         std::lock_guard<std::mutex> lock(mu);
         if (!first_error.ok()) return;
       }
-      const mrpb::MapOutputLocation& loc = outputs[i];
+      mrpb::MapOutputLocation loc = outputs[i];
       absl::Status s;
-      for (int attempt = 1; attempt <= kTriesPerOutput; ++attempt) {
-        std::vector<std::string> files;
-        int64_t got = 0;
-        s = FetchOnce(stubs[loc.worker_address()].get(), job_id, partition, loc,
-                      dir, &files, &got);
-        if (s.ok()) {
-          runs[i] = std::move(files);
-          bytes += got;
+      for (int relocations = 0; relocations <= kMaxRelocations; ++relocations) {
+        if (loc.worker_address().empty()) {
+          s = absl::UnavailableError("the map's output is being recomputed");
+        }
+        for (int attempt = 1; attempt <= kTriesPerOutput && !loc.worker_address().empty();
+             ++attempt) {
+          std::vector<std::string> files;
+          int64_t got = 0;
+          s = FetchOnce(stub_for(loc.worker_address()), job_id, partition, loc,
+                        dir, &files, &got);
+          if (s.ok()) {
+            runs[i] = std::move(files);
+            bytes += got;
+            break;
+          }
+          MR_LOG(WARNING) << "fetch of map " << loc.map_index() << " from "
+                          << loc.worker_address() << " (try " << attempt
+                          << "): " << s;
+          if (absl::IsNotFound(s)) break;  // that worker does not hold it
+          std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+        }
+        if (s.ok() || locator == nullptr) break;
+        auto moved = locator->Relocate(loc, s);
+        if (!moved.ok()) {
+          s = moved.status();
           break;
         }
-        MR_LOG(WARNING) << "fetch of map " << loc.map_index() << " from "
-                        << loc.worker_address() << " (try " << attempt
-                        << "): " << s;
-        if (absl::IsNotFound(s)) break;  // that worker does not hold it
-        std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+        MR_LOG(INFO) << "map " << loc.map_index() << " output now at "
+                     << moved->worker_address() << " (attempt "
+                     << moved->attempt_id() << ")";
+        loc = *moved;
       }
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu);

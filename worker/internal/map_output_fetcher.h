@@ -17,18 +17,30 @@
 
 namespace mr {
 
+// Where map outputs are, when the one a reducer was given cannot be fetched.
+class MapOutputLocator {
+ public:
+  virtual ~MapOutputLocator() = default;
+  // Reports that `loc` cannot be fetched (the master then re-runs that map)
+  // and waits for the map's new output. Aborted when the reduce attempt is
+  // no longer wanted; DeadlineExceeded when no new output appears in time.
+  virtual absl::StatusOr<mrpb::MapOutputLocation> Relocate(
+      const mrpb::MapOutputLocation& loc, const absl::Status& error) = 0;
+};
+
 struct FetchResult {
   std::vector<std::string> run_files;  // in (map index, run) order
   int64_t shuffle_bytes = 0;           // compressed bytes received
 };
 
-// Fetches `partition` of every map in `outputs` into `dir`.
-// Unavailable names the map and the worker that could not be reached;
-// DataLoss a map output that stayed corrupt.
+// Fetches `partition` of every map in `outputs` into `dir`. A map output
+// that stays unreachable or corrupt after 3 tries is handed to `locator`
+// (when not null) for a new copy. Otherwise Unavailable/NotFound/DataLoss
+// name the map and the worker.
 absl::StatusOr<FetchResult> FetchPartition(
     const std::string& job_id, uint32_t partition,
     const std::vector<mrpb::MapOutputLocation>& outputs, const std::string& dir,
-    uint32_t parallelism);
+    uint32_t parallelism, MapOutputLocator* locator);
 
 }  // namespace mr
 

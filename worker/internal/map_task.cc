@@ -1,9 +1,12 @@
 #include "worker/internal/map_task.h"
 
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "worker/internal/map_output_buffer.h"
+#include "worker/internal/map_progress.h"
 #include "worker/internal/split_reader.h"
 #include "worker/internal/task_context.h"
 
@@ -58,18 +61,54 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   MapContext ctx(job, &buffer, options.num_partitions, &params, &counters,
                  a.task_index());
 
-  int64_t input_records = 0;
+  MapProgress unused{};
+  MapProgress* progress = &unused;
+  if (!spec.progress_path().empty()) {
+    auto mapped = MapProgressFile(spec.progress_path());
+    if (!mapped.ok()) return mapped.status();
+    progress = *mapped;
+  }
+  // Skipping is on: map record by record, noting each, so that a crash
+  // points at its record.
+  const bool per_record = a.spec().max_skipped_records() > 0;
+  progress->precise = per_record ? 1 : 0;
+
+  int64_t input_records = 0, skipped = 0;
   const bool line_numbers = job->WantsLineNumbers();
-  for (const mrpb::FileChunk& chunk : a.split().chunks()) {
-    absl::Status s = ReadChunkBlocks(chunk, line_numbers,
-                                     [&](const InputBlock& block) {
-                                       if (!ctx.status().ok()) return;
-                                       input_records += block.line_count;
-                                       job->MapBlock(block, ctx);
-                                     });
+  for (int c = 0; c < a.split().chunks_size(); ++c) {
+    const mrpb::FileChunk& chunk = a.split().chunks(c);
+    std::vector<uint64_t> skip;  // offsets of records not to map, sorted
+    for (const auto& r : a.skip_records()) {
+      if (r.path() == chunk.path()) skip.push_back(r.offset());
+    }
+    std::sort(skip.begin(), skip.end());
+    progress->chunk = c;
+    absl::Status s = ReadChunkBlocks(
+        chunk, line_numbers, [&](const InputBlock& block) {
+          if (!ctx.status().ok()) return;
+          input_records += block.line_count;
+          if (!per_record) {
+            progress->offset = block.offset;
+            progress->in_user_code = 1;
+            job->MapBlock(block, ctx);
+            progress->in_user_code = 0;
+            return;
+          }
+          ForEachLine(block, [&](const InputRecord& record) {
+            if (std::binary_search(skip.begin(), skip.end(), record.offset)) {
+              ++skipped;
+              return;
+            }
+            progress->offset = record.offset;
+            progress->in_user_code = 1;
+            job->Map(record, ctx);
+            progress->in_user_code = 0;
+          });
+        });
     if (!s.ok()) return s;
     if (!ctx.status().ok()) return ctx.status();
   }
+  if (skipped > 0) counters["skipped records"] += skipped;
   job->Finish(ctx);
   if (!ctx.status().ok()) return ctx.status();
   if (absl::Status s = buffer.Finish(); !s.ok()) return s;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "worker/internal/map_output_fetcher.h"
+#include "worker/internal/master_locator.h"
 #include "worker/internal/run_merger.h"
 #include "worker/internal/task_context.h"
 
@@ -174,8 +175,13 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   if (absl::Status s = MakeDirs(fetch_dir); !s.ok()) return s;
   std::vector<mrpb::MapOutputLocation> outputs(a.map_outputs().begin(),
                                                a.map_outputs().end());
+  std::unique_ptr<MasterLocator> locator;
+  if (!spec.master_address().empty()) {
+    locator = std::make_unique<MasterLocator>(spec.master_address(), a.job_id(),
+                                              a.task_index(), a.attempt_id());
+  }
   auto fetched = FetchPartition(a.job_id(), a.task_index(), outputs, fetch_dir,
-                                spec.fetch_parallelism());
+                                spec.fetch_parallelism(), locator.get());
   if (!fetched.ok()) return fetched.status();
 
   const std::string output_dir = a.spec().output_dir();

@@ -1,0 +1,46 @@
+#include "worker/internal/map_progress.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+
+namespace mr {
+
+absl::Status CreateMapProgressFile(const std::string& path) {
+  return WriteFileAtomically(path, std::string(sizeof(MapProgress), '\0'));
+}
+
+absl::StatusOr<MapProgress*> MapProgressFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot open ", path, ": ", strerror(errno)));
+  }
+  void* p = mmap(nullptr, sizeof(MapProgress), PROT_READ | PROT_WRITE,
+                 MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) {
+    return absl::InternalError(
+        absl::StrCat("cannot map ", path, ": ", strerror(errno)));
+  }
+  return static_cast<MapProgress*>(p);
+}
+
+absl::StatusOr<MapProgress> ReadMapProgress(const std::string& path) {
+  auto data = ReadFileToString(path);
+  if (!data.ok()) return data.status();
+  if (data->size() < sizeof(MapProgress)) {
+    return absl::DataLossError(absl::StrCat(path, " is too short"));
+  }
+  MapProgress p;
+  memcpy(&p, data->data(), sizeof(p));
+  return p;
+}
+
+}  // namespace mr
