@@ -261,9 +261,36 @@ std::vector<std::pair<uint64_t, std::string>> JobInProgress::RunningAttempts()
 
 bool JobInProgress::AllMapsDone() const {
   for (const Task& t : maps_) {
-    if (t.state != Task::State::kDone) return false;
+    if (t.state != Task::State::kDone || t.done_worker_address.empty()) {
+      return false;
+    }
   }
   return true;
+}
+
+int JobInProgress::RequeueUnlocatedMaps() {
+  int n = 0;
+  for (Task& t : maps_) {
+    if (t.state == Task::State::kDone && t.done_worker_address.empty()) {
+      t.state = Task::State::kPending;
+      t.done_attempt = 0;
+      ++n;
+    }
+  }
+  return n;
+}
+
+mrpb::JobRecord JobInProgress::Record() const {
+  mrpb::JobRecord r;
+  r.set_job_id(id_);
+  *r.mutable_spec() = spec_;
+  for (const auto& f : input_files_) r.add_input_files(f);
+  for (const auto& s : splits_) *r.add_splits() = s;
+  r.set_submit_time_ms(submit_wall_ms_);
+  r.set_state(state_);
+  r.set_error(error_);
+  r.set_finish_time_ms(finish_wall_ms_);
+  return r;
 }
 
 bool JobInProgress::AllReducesDone() const {

@@ -127,6 +127,7 @@ class JobInProgress {
   // The running attempts, with the worker each runs on.
   std::vector<std::pair<uint64_t, std::string>> RunningAttempts() const;
 
+  // Every map is done and its output located.
   bool AllMapsDone() const;
   bool AllReducesDone() const;
 
@@ -140,7 +141,15 @@ class JobInProgress {
   // Why the job failed: the task and its last error.
   std::string FailureMessage(const Task& task) const;
 
-  // Restores state recorded before a master restart.
+  // What the master store keeps of the job.
+  mrpb::JobRecord Record() const;
+
+  // Maps done before a master restart whose output no worker has reported
+  // holding: they run again. Returns how many.
+  int RequeueUnlocatedMaps();
+
+  // Restores state recorded before a master restart. A restored map has no
+  // location until a worker reports holding its output.
   void RestoreMapDone(uint32_t index, uint64_t attempt_id,
                       const std::map<std::string, int64_t>& counters);
   void RestoreReduceDone(uint32_t index,

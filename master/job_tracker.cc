@@ -50,10 +50,104 @@ absl::Status PrepareOutputDir(const std::string& dir, bool overwrite) {
 
 }  // namespace
 
-JobTracker::JobTracker(const MasterOptions& options, PluginStore* plugins)
+// Attempt ids are reserved in the store this many at a time.
+constexpr uint64_t kAttemptIdBlock = 1000;
+
+JobTracker::JobTracker(const MasterOptions& options, PluginStore* plugins,
+                       MasterStore* store)
     : options_(options),
       clock_(options.clock ? options.clock : Clock::Real()),
-      plugins_(plugins) {}
+      plugins_(plugins),
+      store_(store) {
+  absl::MutexLock lock(&mu_);
+  start_ms_ = clock_->MonotonicMs();
+}
+
+absl::Status JobTracker::Restore() {
+  if (store_ == nullptr) return absl::OkStatus();
+  auto state = store_->Load();
+  if (!state.ok()) return state.status();
+  std::vector<std::string> to_commit;
+  {
+    absl::MutexLock lock(&mu_);
+    next_job_seq_ = std::max<uint64_t>(1, state->ids.next_job_seq());
+    next_attempt_id_ = std::max<uint64_t>(1, state->ids.attempt_id_limit());
+    attempt_id_limit_ = next_attempt_id_;
+    next_worker_seq_ = std::max<uint64_t>(1, state->ids.next_worker_seq());
+    for (const mrpb::JobRecord& r : state->jobs) {
+      std::vector<std::string> files(r.input_files().begin(),
+                                     r.input_files().end());
+      std::vector<mrpb::InputSplit> splits(r.splits().begin(), r.splits().end());
+      auto job = std::make_unique<JobInProgress>(
+          r.job_id(), r.spec(), std::move(files), std::move(splits),
+          r.submit_time_ms());
+      for (const mrpb::TaskRecord& t : state->tasks[r.job_id()]) {
+        const std::map<std::string, int64_t> counters(t.counters().begin(),
+                                                      t.counters().end());
+        if (t.kind() == mrpb::MAP && t.index() < job->num_maps()) {
+          job->RestoreMapDone(t.index(), t.attempt_id(), counters);
+        } else if (t.kind() == mrpb::REDUCE &&
+                   t.index() < job->spec().num_reduces()) {
+          job->RestoreReduceDone(t.index(), counters);
+        }
+      }
+      if (r.state() != mrpb::JOB_RUNNING) {
+        job->Finish(r.state(), r.error(), r.finish_time_ms());
+      } else if (job->AllReducesDone()) {
+        to_commit.push_back(r.job_id());  // died while committing
+        committing_jobs_.insert(r.job_id());
+      } else {
+        relocation_pending_ = true;
+      }
+      MR_LOG(INFO) << "restored " << r.job_id() << " ("
+                   << mrpb::JobState_Name(r.state()) << ")";
+      job_order_.push_back(r.job_id());
+      jobs_[r.job_id()] = std::move(job);
+    }
+    start_ms_ = clock_->MonotonicMs();
+  }
+  for (const std::string& id : to_commit) CommitJob(id);
+  return absl::OkStatus();
+}
+
+void JobTracker::PersistIds() {
+  if (store_ == nullptr) return;
+  mrpb::MasterIds ids;
+  ids.set_next_job_seq(next_job_seq_);
+  ids.set_attempt_id_limit(attempt_id_limit_);
+  ids.set_next_worker_seq(next_worker_seq_);
+  if (absl::Status s = store_->PutIds(ids); !s.ok()) MR_LOG(ERROR) << s;
+}
+
+void JobTracker::Persist(const JobInProgress& job) {
+  if (store_ == nullptr) return;
+  PersistIds();
+  if (absl::Status s = store_->PutJob(job.Record()); !s.ok()) {
+    MR_LOG(ERROR) << job.id() << ": " << s;
+  }
+}
+
+void JobTracker::PersistTask(
+    const JobInProgress& job, const Task& task,
+    const google::protobuf::Map<std::string, int64_t>& counters) {
+  if (store_ == nullptr) return;
+  mrpb::TaskRecord r;
+  r.set_kind(task.kind);
+  r.set_index(task.index);
+  r.set_attempt_id(task.done_attempt);
+  *r.mutable_counters() = counters;
+  if (absl::Status s = store_->PutTask(job.id(), r); !s.ok()) {
+    MR_LOG(ERROR) << job.id() << ": " << s;
+  }
+}
+
+uint64_t JobTracker::NextAttemptId() {
+  if (next_attempt_id_ >= attempt_id_limit_) {
+    attempt_id_limit_ = next_attempt_id_ + kAttemptIdBlock;
+    PersistIds();
+  }
+  return next_attempt_id_++;
+}
 
 // ------------------------------------------------------------------ clients
 
@@ -186,6 +280,7 @@ mrpb::SubmitJobResponse JobTracker::Submit(
                                     std::move(splits), clock_->WallMs());
   job_order_.push_back(id);
   ++work_epoch_;
+  Persist(*jobs_[id]);
   MR_LOG(INFO) << "accepted " << id << ": "
                << (spec.app().empty() ? spec.plugin_name() : spec.app())
                << ", " << num_maps << " maps, " << spec.num_reduces()
@@ -263,13 +358,31 @@ mrpb::RegisterWorkerResponse JobTracker::Register(
 
   WorkerState w;
   w.id = absl::StrFormat("w%04d", next_worker_seq_++);
+  PersistIds();
   w.address = request.address();
   w.hostname = request.hostname();
   w.pid = request.pid();
   w.slots = request.slots();
   w.last_heartbeat_ms = clock_->MonotonicMs();
   MR_LOG(INFO) << "registered worker " << w.id << " at " << w.address << " ("
-               << w.slots << " slots, pid " << w.pid << ")";
+               << w.slots << " slots, pid " << w.pid << ", holding "
+               << request.held_outputs_size() << " map outputs)";
+  // Outputs held from before a master restart serve their maps again.
+  for (const mrpb::HeldMapOutput& held : request.held_outputs()) {
+    auto job = jobs_.find(held.job_id());
+    if (job == jobs_.end() || !job->second->running()) {
+      w.pending_finished_jobs.insert(held.job_id());
+      continue;
+    }
+    if (held.map_index() >= job->second->num_maps()) continue;
+    Task* map = job->second->map(held.map_index());
+    if (map->state == Task::State::kDone &&
+        map->done_attempt == held.attempt_id() &&
+        map->done_worker_address.empty()) {
+      job->second->RelocateMapOutput(held.map_index(), w.id, w.address);
+      ++work_epoch_;
+    }
+  }
   mrpb::RegisterWorkerResponse response;
   response.set_worker_id(w.id);
   response.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
@@ -377,6 +490,7 @@ void JobTracker::ProcessReport(WorkerState* worker,
                                clock_->MonotonicMs(), report.counters())) {
       KillAttempt(loser.id, loser.worker_id);
     }
+    PersistTask(*job, *task, report.counters());
     if (task->kind == mrpb::REDUCE && job->AllReducesDone() &&
         committing_jobs_.insert(job->id()).second) {
       to_commit->push_back(job->id());
@@ -430,7 +544,7 @@ void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
       Task* task = job->NextTask(worker->id, LiveWorkers(), now);
       if (task == nullptr) break;
       if (free_slots == 0 && task->kind != mrpb::MAP) break;
-      const uint64_t attempt = next_attempt_id_++;
+      const uint64_t attempt = NextAttemptId();
       job->StartAttempt(task, attempt, worker->id, now);
       live_attempts_[attempt] = {job_id, worker->id};
       mrpb::TaskAssignment* a = response->add_assignments();
@@ -532,6 +646,17 @@ void JobTracker::CheckWorkerLiveness() {
     RemoveWorker(id, absl::StrCat("no heartbeat for ",
                                   options_.heartbeat_timeout_ms, " ms"));
   }
+  if (relocation_pending_ && now - start_ms_ > options_.heartbeat_timeout_ms) {
+    relocation_pending_ = false;
+    for (auto& [job_id, job] : jobs_) {
+      if (!job->running()) continue;
+      if (int n = job->RequeueUnlocatedMaps(); n > 0) {
+        MR_LOG(INFO) << job_id << ": no worker holds " << n
+                     << " map outputs from before the restart; re-running them";
+        ++work_epoch_;
+      }
+    }
+  }
 }
 
 void JobTracker::RemoveWorker(const std::string& worker_id,
@@ -552,6 +677,7 @@ void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
     KillAttempt(attempt, worker_id);
   }
   job->Finish(state, error, clock_->WallMs());
+  Persist(*job);
   for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job->id());
   // Late attempts may still write under _temporary; workers remove their
   // own attempt directories when told to kill them.
@@ -579,6 +705,7 @@ void JobTracker::CommitJob(const std::string& job_id) {
     return;
   }
   job->Finish(mrpb::JOB_SUCCEEDED, "", clock_->WallMs());
+  Persist(*job);
   for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job_id);
   MR_LOG(INFO) << job_id << " succeeded; output in " << output_dir;
 }

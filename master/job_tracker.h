@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "master/job_in_progress.h"
 #include "master/master_options.h"
+#include "master/master_store.h"
 #include "master/plugin_store.h"
 #include "proto/mr.pb.h"
 
@@ -34,8 +35,16 @@ namespace mr {
 
 class JobTracker {
  public:
-  // `plugins` must outlive the tracker.
-  JobTracker(const MasterOptions& options, PluginStore* plugins);
+  // `plugins` and `store` must outlive the tracker; `store` may be null
+  // (nothing is then kept across restarts).
+  JobTracker(const MasterOptions& options, PluginStore* plugins,
+             MasterStore* store);
+
+  // Loads what the store holds: jobs, finished tasks, id counters. Running
+  // jobs resume; their finished maps are located as workers re-register and
+  // report what they hold, and re-run when none does within the heartbeat
+  // timeout. Call once, before serving.
+  absl::Status Restore();
 
   // ---- clients
   mrpb::SubmitJobResponse Submit(const mrpb::SubmitJobRequest& request);
@@ -101,17 +110,32 @@ class JobTracker {
   size_t LiveWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return workers_.size();
   }
+  // Records in the store (failures are logged: the master runs on, and
+  // what was not recorded is recomputed after a restart).
+  void Persist(const JobInProgress& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PersistIds() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PersistTask(const JobInProgress& job, const Task& task,
+                   const google::protobuf::Map<std::string, int64_t>& counters)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint64_t NextAttemptId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // Writes _SUCCESS and removes _temporary; then marks the job succeeded.
   void CommitJob(const std::string& job_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   const MasterOptions options_;
   Clock* const clock_;
   PluginStore* const plugins_;
+  MasterStore* const store_;
 
   absl::Mutex mu_;
   uint64_t next_job_seq_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_worker_seq_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_attempt_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t attempt_id_limit_ ABSL_GUARDED_BY(mu_) = 1;  // reserved in store
+  // When this master started: restored map outputs that no worker reports
+  // within the heartbeat timeout of it are recomputed.
+  int64_t start_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  bool relocation_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, std::unique_ptr<JobInProgress>> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> job_order_ ABSL_GUARDED_BY(mu_);  // submission order
   std::map<std::string, WorkerState> workers_ ABSL_GUARDED_BY(mu_);

@@ -23,7 +23,7 @@ class JobTrackerTest : public ::testing::Test {
     options_.heartbeat_timeout_ms = 5000;
     plugins_ = std::make_unique<PluginStore>(root_ + "/state/plugins");
     ASSERT_TRUE(plugins_->Init().ok());
-    tracker_ = std::make_unique<JobTracker>(options_, plugins_.get());
+    tracker_ = std::make_unique<JobTracker>(options_, plugins_.get(), nullptr);
   }
   void TearDown() override { RemoveAll(root_).IgnoreError(); }
 

@@ -10,9 +10,7 @@ namespace mr {
 
 Master::Master(MasterOptions options)
     : options_(std::move(options)),
-      plugins_(options_.state_dir + "/plugins"),
-      tracker_(options_, &plugins_),
-      service_(&tracker_, &plugins_) {}
+      plugins_(options_.state_dir + "/plugins") {}
 
 Master::~Master() { Shutdown(); }
 
@@ -22,6 +20,10 @@ absl::Status Master::Init() {
   }
   RETURN_IF_ERROR(MakeDirs(options_.state_dir), "creating the state directory");
   RETURN_IF_ERROR(plugins_.Init(), "creating the plugin store");
+  ASSIGN_OR_RETURN(store_, MasterStore::Open(options_.state_dir + "/db"));
+  tracker_ = std::make_unique<JobTracker>(options_, &plugins_, store_.get());
+  RETURN_IF_ERROR(tracker_->Restore(), "restoring the master's state");
+  service_ = std::make_unique<MasterService>(tracker_.get(), &plugins_);
   return absl::OkStatus();
 }
 
@@ -32,7 +34,7 @@ absl::Status Master::Start() {
                            grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(256 << 20);
   builder.SetMaxSendMessageSize(256 << 20);
-  builder.RegisterService(&service_);
+  builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -48,7 +50,7 @@ void Master::LivenessLoop() {
   const absl::Duration period = absl::Milliseconds(
       std::max<int64_t>(50, options_.heartbeat_timeout_ms / 10));
   while (!stop_.WaitForNotificationWithTimeout(period)) {
-    tracker_.CheckWorkerLiveness();
+    tracker_->CheckWorkerLiveness();
   }
 }
 

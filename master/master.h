@@ -17,6 +17,7 @@
 #include "master/job_tracker.h"
 #include "master/master_options.h"
 #include "master/master_service.h"
+#include "master/master_store.h"
 #include "master/plugin_store.h"
 
 namespace mr {
@@ -26,7 +27,7 @@ class Master {
   explicit Master(MasterOptions options);
   ~Master();
 
-  // Creates the state directory.
+  // Opens the state directory and restores the jobs recorded there.
   absl::Status Init();
   // Binds and serves. REQUIRES: Init() succeeded.
   absl::Status Start();
@@ -42,8 +43,9 @@ class Master {
 
   const MasterOptions options_;
   PluginStore plugins_;
-  JobTracker tracker_;
-  MasterService service_;
+  std::unique_ptr<MasterStore> store_;
+  std::unique_ptr<JobTracker> tracker_;
+  std::unique_ptr<MasterService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   absl::Notification stop_;
