@@ -139,6 +139,8 @@ std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
     int64_t now_ms,
     const google::protobuf::Map<std::string, int64_t>& counters) {
   for (const auto& [name, value] : counters) counters_[name] += value;
+  task->done_counters = std::map<std::string, int64_t>(counters.begin(),
+                                                       counters.end());
   std::vector<RunningAttempt> losers;
   for (const RunningAttempt& a : task->running) {
     if (a.id == attempt_id) {
@@ -153,6 +155,14 @@ std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
   task->done_worker_address = worker_address;
   task->running.clear();
   return losers;
+}
+
+void JobInProgress::Requeue(Task* task) {
+  for (const auto& [name, value] : task->done_counters) counters_[name] -= value;
+  task->done_counters.clear();
+  task->state = Task::State::kPending;
+  task->done_attempt = 0;
+  task->done_worker_address.clear();
 }
 
 void JobInProgress::Drop(Task* task, uint64_t attempt_id) {
@@ -217,9 +227,7 @@ std::vector<uint64_t> JobInProgress::WorkerLost(const std::string& worker_id) {
       if (task.kind == mrpb::MAP && task.state == Task::State::kDone &&
           task.done_worker_id == worker_id && reduces_pending) {
         // Its output lived on the lost worker; reduces still need it.
-        task.state = Task::State::kPending;
-        task.done_attempt = 0;
-        task.done_worker_address.clear();
+        Requeue(&task);
       }
     }
   }
@@ -232,9 +240,7 @@ bool JobInProgress::MapOutputLost(uint32_t map_index, uint64_t attempt_id) {
   if (task.state != Task::State::kDone || task.done_attempt != attempt_id) {
     return false;
   }
-  task.state = Task::State::kPending;
-  task.done_attempt = 0;
-  task.done_worker_address.clear();
+  Requeue(&task);
   return true;
 }
 
@@ -272,8 +278,7 @@ int JobInProgress::RequeueUnlocatedMaps() {
   int n = 0;
   for (Task& t : maps_) {
     if (t.state == Task::State::kDone && t.done_worker_address.empty()) {
-      t.state = Task::State::kPending;
-      t.done_attempt = 0;
+      Requeue(&t);
       ++n;
     }
   }
@@ -332,6 +337,7 @@ void JobInProgress::RestoreMapDone(
   Task& t = maps_[index];
   t.state = Task::State::kDone;
   t.done_attempt = attempt_id;
+  t.done_counters = counters;
   for (const auto& [name, value] : counters) counters_[name] += value;
 }
 

@@ -48,6 +48,10 @@ struct Task {
   std::string done_worker_id;
   std::string done_worker_address;
 
+  // What the finishing attempt counted; taken back out of the job's
+  // counters if the task must run again (its output was lost).
+  std::map<std::string, int64_t> done_counters;
+
   // Maps: crashes per input record ("path\0offset"), and records to skip.
   std::map<std::string, uint32_t> crashes;
   std::vector<mrpb::RecordLocation> skip;
@@ -161,6 +165,8 @@ class JobInProgress {
                int64_t now_ms);
   bool Blacklisted(const std::string& worker_id, size_t live_workers) const;
   void Drop(Task* task, uint64_t attempt_id);
+  // A done map whose output is gone goes back to pending.
+  void Requeue(Task* task);
 
   const std::string id_;
   const mrpb::JobSpec spec_;

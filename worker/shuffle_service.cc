@@ -9,7 +9,9 @@ namespace {
 
 class FetchReactor : public grpc::ServerWriteReactor<mrpb::FetchBatch> {
  public:
-  FetchReactor(ShuffleStore* store, const mrpb::FetchRequest* request) {
+  FetchReactor(ShuffleStore* store, const mrpb::FetchRequest* request,
+               std::atomic<int>* corrupt_batches)
+      : corrupt_batches_(corrupt_batches) {
     auto reader = store->ReadPartition(request->job_id(), request->map_index(),
                                        request->attempt_id(),
                                        request->partition());
@@ -47,9 +49,14 @@ class FetchReactor : public grpc::ServerWriteReactor<mrpb::FetchBatch> {
     batch_.set_raw_size(block.raw_size);
     batch_.set_crc32c(block.crc32c);
     batch_.set_data(std::move(block.data));
+    if (!batch_.data().empty() && corrupt_batches_->load() > 0 &&
+        corrupt_batches_->fetch_sub(1) > 0) {
+      (*batch_.mutable_data())[0] ^= 0x5a;  // injected: corrupt in transit
+    }
     StartWrite(&batch_);
   }
 
+  std::atomic<int>* const corrupt_batches_;
   std::unique_ptr<PartitionReader> reader_;
   mrpb::FetchBatch batch_;
 };
@@ -58,7 +65,7 @@ class FetchReactor : public grpc::ServerWriteReactor<mrpb::FetchBatch> {
 
 grpc::ServerWriteReactor<mrpb::FetchBatch>* ShuffleService::FetchMapOutput(
     grpc::CallbackServerContext* context, const mrpb::FetchRequest* request) {
-  return new FetchReactor(store_, request);
+  return new FetchReactor(store_, request, &corrupt_batches_);
 }
 
 }  // namespace mr

@@ -8,6 +8,8 @@
 #ifndef MR_WORKER_SHUFFLE_SERVICE_H_
 #define MR_WORKER_SHUFFLE_SERVICE_H_
 
+#include <atomic>
+
 #include "proto/mr.grpc.pb.h"
 #include "worker/shuffle_store.h"
 
@@ -15,8 +17,10 @@ namespace mr {
 
 class ShuffleService final : public mrpb::Shuffle::CallbackService {
  public:
-  // `store` must outlive the service.
-  explicit ShuffleService(ShuffleStore* store) : store_(store) {}
+  // `store` must outlive the service. The first `corrupt_batches` batches
+  // sent get a flipped byte (test-only fault injection).
+  explicit ShuffleService(ShuffleStore* store, int corrupt_batches = 0)
+      : store_(store), corrupt_batches_(corrupt_batches) {}
 
   grpc::ServerWriteReactor<mrpb::FetchBatch>* FetchMapOutput(
       grpc::CallbackServerContext* context,
@@ -24,6 +28,7 @@ class ShuffleService final : public mrpb::Shuffle::CallbackService {
 
  private:
   ShuffleStore* const store_;
+  std::atomic<int> corrupt_batches_;
 };
 
 }  // namespace mr

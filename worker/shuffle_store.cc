@@ -129,6 +129,23 @@ absl::Status ShuffleStore::DropJob(const std::string& job_id) {
                    "dropping job keys");
 }
 
+absl::StatusOr<bool> ShuffleStore::CorruptForTest(const std::string& job_id,
+                                                  uint32_t map,
+                                                  uint64_t attempt) {
+  const std::string prefix = MapOutputKeyPrefix(job_id, map, attempt);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(prefix);
+  if (!it->Valid() || !HasPrefix(it->key().ToStringView(), prefix) ||
+      it->key().ToStringView() == MapOutputDoneKey(job_id, map, attempt)) {
+    return false;
+  }
+  std::string value = it->value().ToString();
+  if (value.size() <= 8) return false;
+  value[8] ^= 0x5a;  // the first byte of the LZ4 data, after the header
+  RETURN_IF_ERROR(FromRocks(db_->Put(NoWal(), it->key(), value), "corrupting"));
+  return true;
+}
+
 uint64_t ShuffleStore::LiveBytes() {
   uint64_t bytes = 0;
   db_->GetIntProperty(rocksdb::DB::Properties::kLiveSstFilesSize, &bytes);

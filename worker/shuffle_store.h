@@ -80,6 +80,11 @@ class ShuffleStore {
   // Deletes everything of `job_id`, reclaiming whole files at once.
   absl::Status DropJob(const std::string& job_id);
 
+  // Test-only fault injection: flips a byte in the first stored block of a
+  // map attempt's output. Returns false when that output has no block.
+  absl::StatusOr<bool> CorruptForTest(const std::string& job_id, uint32_t map,
+                                      uint64_t attempt);
+
   // Bytes of live SST files (for tests and status).
   uint64_t LiveBytes();
 

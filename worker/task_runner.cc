@@ -18,11 +18,12 @@
 namespace mr {
 namespace {
 
-constexpr size_t kLogTail = 1500;
+constexpr size_t kLogTail = 1500;       // of a crashed child's, in its error
+constexpr size_t kCopiedOutput = 64 << 10;  // of any child's, into the log
 
-std::string Tail(const std::string& path) {
+std::string Tail(const std::string& path, size_t limit = kLogTail) {
   std::string text = ReadFileToString(path).value_or("");
-  if (text.size() > kLogTail) text = "..." + text.substr(text.size() - kLogTail);
+  if (text.size() > limit) text = "..." + text.substr(text.size() - limit);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }
@@ -39,7 +40,8 @@ TaskRunner::TaskRunner(const WorkerOptions& options, ShuffleStore* store,
                        mrpb::Master::StubInterface* master,
                        std::function<void()> on_report)
     : options_(options), store_(store), master_(master),
-      on_report_(std::move(on_report)) {}
+      on_report_(std::move(on_report)),
+      corrupt_outputs_(options.inject_corrupt_stored_outputs) {}
 
 TaskRunner::~TaskRunner() {
   KillAll();
@@ -166,6 +168,11 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
         {options_.task_executable, "--run_task=" + spec_path}, log_path));
   }
   absl::StatusOr<Subprocess::Exit> exit = attempt->child.Wait();
+  // What the child logged (fetch retries, the job's own messages) goes into
+  // the worker's log, which outlives the attempt's scratch directory.
+  if (std::string output = Tail(log_path, kCopiedOutput); !output.empty()) {
+    MR_LOG(INFO) << Describe(a) << " output:\n" << output;
+  }
   bool killed;
   {
     absl::MutexLock lock(&mu_);
@@ -202,6 +209,14 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
                                    result.sst_files().end());
     outcome = store_->IngestMapOutput(a.job_id(), a.task_index(),
                                       a.attempt_id(), files);
+    if (outcome.ok() && corrupt_outputs_.load() > 0) {
+      auto corrupted = store_->CorruptForTest(a.job_id(), a.task_index(),
+                                              a.attempt_id());
+      if (corrupted.ok() && *corrupted && corrupt_outputs_.fetch_sub(1) > 0) {
+        MR_LOG(WARNING) << Describe(a) << ": injected corruption into its "
+                        << "stored output";
+      }
+    }
   } else {
     outcome = CommitReduce(a, result.output_file());
   }

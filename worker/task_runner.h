@@ -10,6 +10,7 @@
 #ifndef MR_WORKER_TASK_RUNNER_H_
 #define MR_WORKER_TASK_RUNNER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -81,6 +82,7 @@ class TaskRunner {
   std::map<uint64_t, std::shared_ptr<Attempt>> running_ ABSL_GUARDED_BY(mu_);
   std::vector<mrpb::TaskReport> reports_ ABSL_GUARDED_BY(mu_);
   int threads_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int> corrupt_outputs_;  // test-only fault injection
   absl::Mutex plugin_mu_;  // serializes plugin downloads; never held with mu_
 };
 

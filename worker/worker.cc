@@ -36,12 +36,18 @@ absl::Status Worker::Init() {
 }
 
 absl::Status Worker::Start() {
-  shuffle_service_ = std::make_unique<ShuffleService>(store_.get());
+  shuffle_service_ = std::make_unique<ShuffleService>(
+      store_.get(), options_.inject_corrupt_shuffle_batches);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(absl::StrCat(options_.bind_host, ":", options_.port),
                            grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(shuffle_service_.get());
+  // Reducers ping every 2 s to notice a peer that stopped answering.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat(

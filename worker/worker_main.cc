@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, address_file, "",
 ABSL_FLAG(uint32_t, slots, 0, "Concurrent task attempts (0: number of cores).");
 ABSL_FLAG(uint32_t, fetch_parallelism, 4,
           "Concurrent shuffle fetches per reduce attempt.");
+ABSL_FLAG(int, inject_corrupt_shuffle_batches, 0,
+          "Test only: flip a byte in the first N shuffle batches sent.");
+ABSL_FLAG(int, inject_corrupt_stored_outputs, 0,
+          "Test only: corrupt a stored block of the first N map outputs.");
 ABSL_FLAG(std::string, run_task, "",
           "Internal: run the task attempt described by this TaskSpec file.");
 
@@ -52,6 +56,10 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.slots = absl::GetFlag(FLAGS_slots);
   options.fetch_parallelism = absl::GetFlag(FLAGS_fetch_parallelism);
+  options.inject_corrupt_shuffle_batches =
+      absl::GetFlag(FLAGS_inject_corrupt_shuffle_batches);
+  options.inject_corrupt_stored_outputs =
+      absl::GetFlag(FLAGS_inject_corrupt_stored_outputs);
   if (options.master_address.empty() || options.data_dir.empty()) {
     fprintf(stderr, "mr-worker: --master and --data_dir are required\n");
     return 2;

@@ -27,6 +27,13 @@ struct WorkerOptions {
   // Concurrent fetches of one reduce attempt. Default: 4.
   uint32_t fetch_parallelism = 4;
 
+  // Test-only fault injection. Flip a byte in the first N shuffle batches
+  // this worker sends (corruption in transit), or in one stored block of
+  // each of the first N map outputs it ingests (a corrupt run on disk).
+  // Default: 0.
+  int inject_corrupt_shuffle_batches = 0;
+  int inject_corrupt_stored_outputs = 0;
+
   // The binary a task child runs (started with --run_task=SPEC).
   // Default: this process's own executable.
   std::string task_executable;
