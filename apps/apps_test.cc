@@ -210,7 +210,7 @@ TEST(GrepTest, IgnoreCaseAndReduceEmitsValuesAsLines) {
 // ---- registry ----
 
 TEST(JobRegistryTest, BuiltinAppNamesAreSorted) {
-  EXPECT_THAT(BuiltinAppNames(), ElementsAre("grep", "indexer", "wordcount"));
+  EXPECT_THAT(BuiltinAppNames(), ElementsAre("crash", "grep", "indexer", "wordcount"));
 }
 
 TEST(JobRegistryTest, LoadBuiltinJob) {
@@ -223,7 +223,7 @@ TEST(JobRegistryTest, LoadBuiltinJob) {
   auto bad = LoadBuiltinJob("wordcont");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(bad.status().message(),
-            "unknown app 'wordcont'; built-in apps: grep, indexer, wordcount");
+            "unknown app 'wordcont'; built-in apps: crash, grep, indexer, wordcount");
 }
 
 TEST(JobRegistryTest, LoadPluginJobRunsTheExportedJob) {

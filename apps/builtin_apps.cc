@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apps/crash.h"
 #include "apps/grep.h"
 #include "apps/indexer.h"
 #include "apps/wordcount.h"
@@ -26,6 +27,7 @@ struct BuiltinApp {
 };
 
 constexpr BuiltinApp kBuiltinApps[] = {
+    {"crash", &Make<Crash>},
     {"grep", &Make<Grep>},
     {"indexer", &Make<Indexer>},
     {"wordcount", &Make<WordCount>},

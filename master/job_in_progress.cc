@@ -138,6 +138,8 @@ std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
     Task* task, uint64_t attempt_id, const std::string& worker_address,
     int64_t now_ms,
     const google::protobuf::Map<std::string, int64_t>& counters) {
+  // A task that ran again (its output was lost) replaces what it counted.
+  for (const auto& [name, value] : task->done_counters) counters_[name] -= value;
   for (const auto& [name, value] : counters) counters_[name] += value;
   task->done_counters = std::map<std::string, int64_t>(counters.begin(),
                                                        counters.end());
@@ -158,8 +160,8 @@ std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
 }
 
 void JobInProgress::Requeue(Task* task) {
-  for (const auto& [name, value] : task->done_counters) counters_[name] -= value;
-  task->done_counters.clear();
+  // Its counters stay until another attempt replaces them: if every reduce
+  // commits first, the first attempt's output was all the job needed.
   task->state = Task::State::kPending;
   task->done_attempt = 0;
   task->done_worker_address.clear();
@@ -283,6 +285,17 @@ int JobInProgress::RequeueUnlocatedMaps() {
     }
   }
   return n;
+}
+
+std::vector<RunningAttempt> JobInProgress::SettleMaps() {
+  std::vector<RunningAttempt> running;
+  for (Task& t : maps_) {
+    if (t.state == Task::State::kDone) continue;
+    for (const RunningAttempt& a : t.running) running.push_back(a);
+    t.running.clear();
+    t.state = Task::State::kDone;
+  }
+  return running;
 }
 
 mrpb::JobRecord JobInProgress::Record() const {

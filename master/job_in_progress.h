@@ -48,8 +48,8 @@ struct Task {
   std::string done_worker_id;
   std::string done_worker_address;
 
-  // What the finishing attempt counted; taken back out of the job's
-  // counters if the task must run again (its output was lost).
+  // What the finishing attempt counted; replaced in the job's counters by
+  // what a later attempt counts if the task must run again.
   std::map<std::string, int64_t> done_counters;
 
   // Maps: crashes per input record ("path\0offset"), and records to skip.
@@ -144,6 +144,11 @@ class JobInProgress {
 
   // Why the job failed: the task and its last error.
   std::string FailureMessage(const Task& task) const;
+
+  // Every reduce committed: maps re-queued after their output was lost
+  // (whose first output the reduces had already fetched) are done after
+  // all. Returns their running attempts, to kill.
+  std::vector<RunningAttempt> SettleMaps();
 
   // What the master store keeps of the job.
   mrpb::JobRecord Record() const;

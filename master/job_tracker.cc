@@ -704,6 +704,7 @@ void JobTracker::CommitJob(const std::string& job_id) {
            absl::StrCat("job commit failed: ", s.message()));
     return;
   }
+  for (const RunningAttempt& a : job->SettleMaps()) KillAttempt(a.id, a.worker_id);
   job->Finish(mrpb::JOB_SUCCEEDED, "", clock_->WallMs());
   Persist(*job);
   for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job_id);

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -223,8 +224,7 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   if (outcome.ok()) {
     *report->mutable_counters() = result.counters();
   } else if (a.kind() == mrpb::REDUCE) {
-    RemoveAll(ReduceAttemptDir(a.spec().output_dir(), a.attempt_id()))
-        .IgnoreError();
+    RemoveAttemptOutput(a);
   }
   if (absl::Status s = RemoveAll(scratch); !s.ok()) {
     MR_LOG(WARNING) << "cannot remove " << scratch << ": " << s;
@@ -263,9 +263,17 @@ absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a,
                                             " to ", final_path, ": ",
                                             strerror(errno)));
   }
+  RemoveAttemptOutput(a);
+  return absl::OkStatus();
+}
+
+void TaskRunner::RemoveAttemptOutput(const mrpb::TaskAssignment& a) {
   RemoveAll(ReduceAttemptDir(a.spec().output_dir(), a.attempt_id()))
       .IgnoreError();
-  return absl::OkStatus();
+  // A late attempt may have created _temporary after the job committed
+  // (which removed it): leave no empty one behind. rmdir(2) removes only an
+  // empty directory, so attempts still writing there keep it.
+  rmdir((a.spec().output_dir() + "/_temporary").c_str());
 }
 
 absl::StatusOr<std::string> TaskRunner::PluginPath(const mrpb::JobSpec& spec) {

@@ -69,6 +69,8 @@ class TaskRunner {
   // attempt's outcome (OK = succeeded), counters set on success.
   absl::Status Execute(Attempt* attempt, mrpb::TaskReport* report);
   absl::StatusOr<std::string> PluginPath(const mrpb::JobSpec& spec);
+  // Removes a reduce attempt's uncommitted output directory.
+  void RemoveAttemptOutput(const mrpb::TaskAssignment& a);
   absl::Status CommitReduce(const mrpb::TaskAssignment& a,
                             const std::string& temp_output);
 

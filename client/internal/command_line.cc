@@ -22,11 +22,15 @@ The master's address comes from --master, or else from $MR_MASTER.
 commands:
   submit (--app NAME | --plugin FILE.so) --input PATH... --output DIR
          [--reduces R] [--split-size BYTES] [--param KEY=VALUE]...
-         [--overwrite] [--name NAME] [--wait] [--json]
+         [--overwrite] [--name NAME] [--max-attempts N]
+         [--max-skipped-records N] [--wait] [--json]
       Submits a job and prints its id. --input takes every following
       argument up to the next --flag (paths, directories or globs) and may
       repeat. With --wait, shows progress on stderr and prints the final
-      status; --json prints it as JSON.
+      status; --json prints it as JSON. --max-attempts: how many times a
+      task may fail before the job fails (default: the master's, 4).
+      --max-skipped-records: input records that crash the job's map code
+      may be skipped, up to N per job (default 0: never skip).
   status JOB [--json]   the state, progress, output and counters of JOB
   list [--json]         all jobs the master knows
   kill JOB              stops JOB
@@ -152,7 +156,8 @@ absl::Status NoValue(const std::string& name, bool has_inline) {
 
 absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
                          CommandLine* cl) {
-  std::string app, plugin, output, reduces, split_size, name;
+  std::string app, plugin, output, reduces, split_size, name, max_attempts,
+      max_skipped;
   mrpb::JobSpec& spec = cl->spec;
   while (!cur->Done()) {
     if (!IsFlag(cur->Peek())) return cur->Unexpected(cur->Peek());
@@ -168,6 +173,8 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     if (flag == "--reduces") single = &reduces;
     if (flag == "--split-size") single = &split_size;
     if (flag == "--name") single = &name;
+    if (flag == "--max-attempts") single = &max_attempts;
+    if (flag == "--max-skipped-records") single = &max_skipped;
     if (single != nullptr) {
       if (!single->empty()) return Usage(absl::StrCat(flag, " given twice"));
       absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
@@ -228,6 +235,19 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
         "--split-size", split_size, std::numeric_limits<uint64_t>::max());
     if (!s.ok()) return s.status();
     spec.set_split_size(*s);
+  }
+  if (!max_attempts.empty()) {
+    absl::StatusOr<uint64_t> m = ParsePositive(
+        "--max-attempts", max_attempts, std::numeric_limits<uint32_t>::max());
+    if (!m.ok()) return m.status();
+    spec.set_max_task_attempts(static_cast<uint32_t>(*m));
+  }
+  if (!max_skipped.empty()) {
+    absl::StatusOr<uint64_t> m =
+        ParsePositive("--max-skipped-records", max_skipped,
+                      std::numeric_limits<uint64_t>::max());
+    if (!m.ok()) return m.status();
+    spec.set_max_skipped_records(*m);
   }
   return absl::OkStatus();
 }

@@ -26,8 +26,8 @@ struct CommandLine {
   std::string master;
 
   // submit: name, app, inputs (absolute), output_dir (absolute),
-  // num_reduces, split_size, params, overwrite. plugin_name stays empty
-  // (MasterClient::Submit sets it from plugin_path).
+  // num_reduces, split_size, params, overwrite, max_task_attempts.
+  // plugin_name stays empty (MasterClient::Submit sets it from plugin_path).
   mrpb::JobSpec spec;
   std::string plugin_path;  // absolute; empty with --app
   bool wait = false;

@@ -205,6 +205,45 @@ TEST(CommandLineTest, OtherCommands) {
   EXPECT_EQ(Error({"--verbose", "list"}), "unknown flag --verbose");
 }
 
+TEST(CommandLineTest, SubmitMaxAttempts) {
+  const std::vector<std::string> base = {"--master", "h:1",  "submit",
+                                         "--app",    "wc",   "--input",
+                                         "a",        "--output", "o"};
+  auto parse = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Parse(args);
+  };
+  absl::StatusOr<CommandLine> cl = parse({});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.max_task_attempts(), 0u);  // the master's default
+  EXPECT_EQ(cl->spec.max_skipped_records(), 0u);  // never skip
+  cl = parse({"--max-attempts", "30", "--max-skipped-records", "5"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.max_task_attempts(), 30u);
+  EXPECT_EQ(cl->spec.max_skipped_records(), 5u);
+  cl = parse({"--max-attempts=1"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.max_task_attempts(), 1u);
+
+  auto error = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Error(args);
+  };
+  EXPECT_EQ(error({"--max-attempts", "0"}),
+            "--max-attempts must be a positive integer, got '0'");
+  EXPECT_EQ(error({"--max-attempts", "-2"}),
+            "--max-attempts must be a positive integer, got '-2'");
+  EXPECT_EQ(error({"--max-attempts", "x"}),
+            "--max-attempts must be a positive integer, got 'x'");
+  EXPECT_EQ(error({"--max-attempts", "4294967296"}),
+            "--max-attempts must be at most 4294967295, got '4294967296'");
+  EXPECT_EQ(error({"--max-attempts"}), "--max-attempts needs a value");
+  EXPECT_EQ(error({"--max-attempts", "3", "--max-attempts", "4"}),
+            "--max-attempts given twice");
+}
+
 }  // namespace
 }  // namespace client_internal
 }  // namespace mr

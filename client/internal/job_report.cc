@@ -93,6 +93,9 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
     }
     absl::StrAppend(&out, "\noutput: ", s.spec().output_dir(), "\n");
   }
+  for (const mrpb::RecordLocation& r : s.skipped_records()) {
+    absl::StrAppend(&out, "skipped record: ", r.path(), ":", r.offset(), "\n");
+  }
   absl::StrAppend(&out, FormatCounters(s.counters()));
   return out;
 }

@@ -1,5 +1,9 @@
 #include "worker/internal/task_child.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 
@@ -34,6 +38,10 @@ absl::Status RunAttempt(const mrpb::TaskSpec& spec, mrpb::TaskResult* result) {
 }  // namespace
 
 int RunTaskChild(const std::string& spec_path) {
+  // Die with the worker: an attempt whose worker is gone can never commit,
+  // and must not linger (a reducer would wait on fetches forever).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) return 2;  // the worker died before prctl
   mrpb::TaskSpec spec;
   if (absl::Status s = ReadProtoFile(spec_path, &spec); !s.ok()) {
     MR_LOG(ERROR) << "cannot read task spec: " << s;
