@@ -175,6 +175,72 @@ TEST_F(JobTrackerTest, FailsTheJobAfterMaxAttempts) {
   EXPECT_EQ(Beat(w, 1).assignments_size(), 0);
 }
 
+TEST_F(JobTrackerTest, BackupAttemptOfAStragglerWinsAndTheOriginalIsKilled) {
+  const std::string w1 = RegisterWorker("127.0.0.1:1", 1);
+  const std::string w2 = RegisterWorker("127.0.0.1:2", 1);
+  auto submitted = Submit(/*split_size=*/6, /*reduces=*/1);  // 2 maps
+  auto slow = Beat(w1, 1);
+  auto fast = Beat(w2, 1);
+  ASSERT_EQ(slow.assignments_size(), 1);
+  ASSERT_EQ(fast.assignments_size(), 1);
+  clock_.Advance(100);
+  mrpb::TaskReport fast_done = Done(fast.assignments(0));
+  // Not yet a straggler: no backup.
+  EXPECT_EQ(Beat(w2, 1, {fast_done}).assignments_size(), 0);
+  Beat(w1, 0);
+
+  // At 1.5 s (> 1 s and > twice the 100 ms median), w2 backs it up.
+  clock_.Advance(1400);
+  Beat(w1, 0);
+  auto backup = Beat(w2, 1);
+  ASSERT_EQ(backup.assignments_size(), 1);
+  EXPECT_EQ(backup.assignments(0).kind(), mrpb::MAP);
+  EXPECT_EQ(backup.assignments(0).task_index(),
+            slow.assignments(0).task_index());
+  EXPECT_NE(backup.assignments(0).attempt_id(), slow.assignments(0).attempt_id());
+
+  // The backup wins; the original is killed, and its late success is
+  // ignored (counted once).
+  Beat(w2, 1, {Done(backup.assignments(0))});
+  auto kill = Beat(w1, 0);
+  ASSERT_EQ(kill.kill_attempts_size(), 1);
+  EXPECT_EQ(kill.kill_attempts(0), slow.assignments(0).attempt_id());
+  Beat(w1, 0, {Done(slow.assignments(0))});
+  auto status = tracker_->GetStatus(submitted.job_id());
+  EXPECT_EQ(status->maps_done(), 2u);
+  EXPECT_EQ(status->counters().at("map input records"), 2);
+}
+
+TEST_F(JobTrackerTest, SkipsARecordAfterTwoCrashesOnIt) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 1);
+  mrpb::SubmitJobRequest req;
+  req.mutable_spec()->set_app("wordcount");
+  req.mutable_spec()->add_inputs(root_ + "/in/a.txt");
+  req.mutable_spec()->set_output_dir(root_ + "/out");
+  req.mutable_spec()->set_max_skipped_records(1);
+  auto submitted = tracker_->Submit(req);
+  ASSERT_EQ(submitted.error(), mrpb::SubmitJobResponse::OK);
+  for (int i = 0; i < 2; ++i) {
+    auto r = Beat(w, 1);
+    ASSERT_EQ(r.assignments_size(), 1);
+    EXPECT_EQ(r.assignments(0).skip_records_size(), 0);
+    mrpb::TaskReport crashed = Done(r.assignments(0));
+    crashed.set_state(mrpb::ATTEMPT_FAILED);
+    crashed.set_error("task process killed by signal 11");
+    crashed.mutable_crashed_on()->set_path(root_ + "/in/a.txt");
+    crashed.mutable_crashed_on()->set_offset(4);
+    Beat(w, 0, {crashed});
+  }
+  auto third = Beat(w, 1);
+  ASSERT_EQ(third.assignments_size(), 1);
+  ASSERT_EQ(third.assignments(0).skip_records_size(), 1);
+  EXPECT_EQ(third.assignments(0).skip_records(0).offset(), 4u);
+  auto status = tracker_->GetStatus(submitted.job_id());
+  EXPECT_EQ(status->state(), mrpb::JOB_RUNNING);
+  ASSERT_EQ(status->skipped_records_size(), 1);
+  EXPECT_EQ(status->skipped_records(0).path(), root_ + "/in/a.txt");
+}
+
 TEST_F(JobTrackerTest, RefusesBadSubmissions) {
   mrpb::SubmitJobRequest req;
   req.mutable_spec()->set_app("nosuchapp");
