@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/daemon.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/subprocess.h"
@@ -37,13 +38,7 @@ int main(int argc, char** argv) {
                                    absl::GetFlag(FLAGS_validate_spec));
   }
 
-  // Block the stop signals in every thread; one thread waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = mr::BlockStopSignals();
 
   mr::MasterOptions options;
   options.bind_host = absl::GetFlag(FLAGS_bind_host);
@@ -73,17 +68,15 @@ int main(int argc, char** argv) {
   absl::Status s = master.Init();
   if (s.ok()) s = mr::MakeDirs(scratch);
   if (s.ok()) s = master.Start();
-  const std::string address_file = absl::GetFlag(FLAGS_address_file);
-  if (s.ok() && !address_file.empty()) {
-    s = mr::WriteFileAtomically(address_file, master.address() + "\n");
+  if (s.ok()) {
+    s = mr::WriteAddressFile(absl::GetFlag(FLAGS_address_file), master.address());
   }
   if (!s.ok()) {
     MR_LOG(ERROR) << "mr-master failed to start: " << s;
     return 1;
   }
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = mr::WaitForStopSignal(stop_signals);
   MR_LOG(INFO) << "signal " << sig << ": shutting down";
   master.Shutdown();
   return 0;

@@ -28,49 +28,12 @@ namespace {
 
 constexpr absl::Duration kJobTimeout = absl::Seconds(180);
 
-// Every path under `dir` (relative, directories with a trailing '/'), for
-// failure messages about what a job left in its output directory.
-std::string DescribeTree(const std::string& dir) {
-  std::string out;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec)) {
-    out += "  " + std::filesystem::relative(it->path(), dir).string() +
-           (it->is_directory() ? "/" : "") + "\n";
-  }
-  return out;
-}
-
-// Stops the workers still running with SIGTERM when it goes out of scope
-// (declare it right after the cluster), so that each kills its task
-// children: the fixture's destructor SIGKILLs the daemons, which would leave
-// running task processes orphaned.
-class GracefulWorkerShutdown {
- public:
-  explicit GracefulWorkerShutdown(ExternalMiniCluster* cluster)
-      : cluster_(cluster) {}
-  ~GracefulWorkerShutdown() {
-    for (int i = 0; i < cluster_->num_workers(); ++i) {
-      if (cluster_->worker(i)->IsRunning()) {
-        cluster_->worker(i)->Shutdown().IgnoreError();
-      }
-    }
-  }
-
- private:
-  ExternalMiniCluster* const cluster_;
-};
-
 class CrashTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::vector<std::string>> files = GutenbergFiles();
-    ASSERT_TRUE(files.ok()) << files.status();
-    absl::StatusOr<std::map<std::string, int64_t>> counts =
-        WordCountReference(*files);
-    ASSERT_TRUE(counts.ok()) << counts.status();
-    expected_ = RenderWordCount(*counts);
+    absl::StatusOr<std::string> expected = ExpectedWordCountOfBooks();
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    expected_ = *expected;
   }
 
   std::string expected_;
@@ -118,7 +81,6 @@ TEST_P(CrashTest, CrashAppUnderWorkerKillsMatchesReference) {
   opts.heartbeat_interval_ms = 200;
   opts.heartbeat_timeout_ms = 1500;
   ExternalMiniCluster cluster(opts);
-  GracefulWorkerShutdown stop_workers(&cluster);
   absl::Status started = cluster.Start();
   ASSERT_TRUE(started.ok()) << started;
 

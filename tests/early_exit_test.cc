@@ -76,11 +76,9 @@ class EarlyExitTest : public ::testing::Test {
   void SetUp() override {
     absl::Status s = cluster_.Start();
     ASSERT_TRUE(s.ok()) << s;
-    absl::StatusOr<std::vector<std::string>> files = GutenbergFiles();
-    ASSERT_TRUE(files.ok()) << files.status();
-    absl::StatusOr<std::map<std::string, int64_t>> counts = WordCountReference(*files);
-    ASSERT_TRUE(counts.ok()) << counts.status();
-    expected_ = RenderWordCount(*counts);
+    absl::StatusOr<std::string> expected = ExpectedWordCountOfBooks();
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    expected_ = *expected;
   }
 
   ExternalMiniCluster cluster_;

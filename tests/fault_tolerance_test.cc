@@ -25,20 +25,6 @@ namespace {
 
 constexpr absl::Duration kJobTimeout = absl::Seconds(150);
 
-// Every path under `dir` (relative, directories with a trailing '/'), for
-// failure messages about what a job left in its output directory.
-std::string DescribeTree(const std::string& dir) {
-  std::string out;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec)) {
-    out += "  " + std::filesystem::relative(it->path(), dir).string() +
-           (it->is_directory() ? "/" : "") + "\n";
-  }
-  return out;
-}
-
 std::string DataGlob() { return DataDir() + "/pg-*.txt"; }
 
 ExternalMiniClusterOptions FastHeartbeats() {
@@ -62,35 +48,12 @@ int WorkerIndexByPid(ExternalMiniCluster& cluster, int64_t pid) {
   return -1;
 }
 
-// Stops the workers still running with SIGTERM when it goes out of scope
-// (declare it right after the cluster), so that each kills its task
-// children: the fixture's destructor SIGKILLs the daemons, which would leave
-// running task processes orphaned.
-class GracefulWorkerShutdown {
- public:
-  explicit GracefulWorkerShutdown(ExternalMiniCluster* cluster)
-      : cluster_(cluster) {}
-  ~GracefulWorkerShutdown() {
-    for (int i = 0; i < cluster_->num_workers(); ++i) {
-      if (cluster_->worker(i)->IsRunning()) {
-        cluster_->worker(i)->Shutdown().IgnoreError();
-      }
-    }
-  }
-
- private:
-  ExternalMiniCluster* const cluster_;
-};
-
 class FaultToleranceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::vector<std::string>> files = GutenbergFiles();
-    ASSERT_TRUE(files.ok()) << files.status();
-    absl::StatusOr<std::map<std::string, int64_t>> counts =
-        WordCountReference(*files);
-    ASSERT_TRUE(counts.ok()) << counts.status();
-    expected_ = RenderWordCount(*counts);
+    absl::StatusOr<std::string> expected = ExpectedWordCountOfBooks();
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    expected_ = *expected;
   }
 
   // Polls the job as fast as the master answers until `ready(status)` holds;
@@ -153,7 +116,6 @@ class FaultToleranceTest : public ::testing::Test {
 
 TEST_F(FaultToleranceTest, WorkerKilledDuringMapPhase) {
   ExternalMiniCluster cluster(FastHeartbeats());
-  GracefulWorkerShutdown stop_workers(&cluster);
   absl::Status started = cluster.Start();
   ASSERT_TRUE(started.ok()) << started;
   // 3301104 / 200000: 17 maps; 4 reduces (the default).
@@ -212,7 +174,6 @@ TEST_F(FaultToleranceTest, WorkerKilledDuringMapPhase) {
 
 TEST_F(FaultToleranceTest, WorkerKilledDuringReducePhase) {
   ExternalMiniCluster cluster(FastHeartbeats());
-  GracefulWorkerShutdown stop_workers(&cluster);
   absl::Status started = cluster.Start();
   ASSERT_TRUE(started.ok()) << started;
   // The crash app with no crash, every attempt sleeping 0-4 s at its first
@@ -265,7 +226,6 @@ TEST_F(FaultToleranceTest, WorkerKilledDuringReducePhase) {
 
 TEST_F(FaultToleranceTest, RestartedWorkerRejoinsAsNewWorker) {
   ExternalMiniCluster cluster(FastHeartbeats());
-  GracefulWorkerShutdown stop_workers(&cluster);
   absl::Status started = cluster.Start();
   ASSERT_TRUE(started.ok()) << started;
 

@@ -27,9 +27,9 @@ class IsolationTest : public ::testing::Test {
   }
 
   std::string ExpectedWordCount() {
-    auto counts = WordCountReference(files_);
-    EXPECT_TRUE(counts.ok());
-    return RenderWordCount(*counts);
+    auto expected = ExpectedWordCountOfBooks();
+    EXPECT_TRUE(expected.ok()) << expected.status();
+    return expected.value_or("");
   }
 
   ExternalMiniCluster cluster_;

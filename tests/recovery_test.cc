@@ -45,11 +45,9 @@ std::map<std::string, std::pair<uint64_t, int64_t>> Snapshot(
 class RecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto files = GutenbergFiles();
-    ASSERT_TRUE(files.ok()) << files.status();
-    auto counts = WordCountReference(*files);
-    ASSERT_TRUE(counts.ok()) << counts.status();
-    expected_ = RenderWordCount(*counts);
+    auto expected = ExpectedWordCountOfBooks();
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    expected_ = *expected;
   }
 
   // Starts `cluster`, runs word count over the books with 8 maps and

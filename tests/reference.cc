@@ -231,5 +231,26 @@ absl::StatusOr<std::vector<std::string>> GutenbergFiles() {
   return files;
 }
 
+absl::StatusOr<std::string> ExpectedWordCountOfBooks() {
+  absl::StatusOr<std::vector<std::string>> files = GutenbergFiles();
+  if (!files.ok()) return files.status();
+  absl::StatusOr<std::map<std::string, int64_t>> counts =
+      WordCountReference(*files);
+  if (!counts.ok()) return counts.status();
+  return RenderWordCount(*counts);
+}
+
+std::string DescribeTree(const std::string& dir) {
+  std::string out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    out += "  " + std::filesystem::relative(it->path(), dir).string() +
+           (it->is_directory() ? "/" : "") + "\n";
+  }
+  return out;
+}
+
 }  // namespace test
 }  // namespace mr

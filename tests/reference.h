@@ -58,6 +58,14 @@ struct JobOutputOptions {
 // numbered 00000.. without gaps or not as many as expected; a non-empty part
 // file does not end with '\n'; or keys do not ascend within a part file.
 // NotFound when `dir` does not exist.
+// The word count of the Gutenberg books as the expected job output
+// (GutenbergFiles, WordCountReference, RenderWordCount).
+absl::StatusOr<std::string> ExpectedWordCountOfBooks();
+
+// Every path under `dir` (relative; directories with a trailing '/'), one
+// per line: for failure messages about what a job left behind.
+std::string DescribeTree(const std::string& dir);
+
 absl::StatusOr<std::string> ReadJobOutput(const std::string& dir,
                                           const JobOutputOptions& options = {});
 

@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/daemon.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "worker/internal/task_child.h"
@@ -41,12 +42,7 @@ int main(int argc, char** argv) {
     return mr::RunTaskChild(absl::GetFlag(FLAGS_run_task));
   }
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = mr::BlockStopSignals();
 
   mr::WorkerOptions options;
   options.master_address = absl::GetFlag(FLAGS_master);
@@ -68,16 +64,14 @@ int main(int argc, char** argv) {
   mr::Worker worker(options);
   absl::Status s = worker.Init();
   if (s.ok()) s = worker.Start();
-  const std::string address_file = absl::GetFlag(FLAGS_address_file);
-  if (s.ok() && !address_file.empty()) {
-    s = mr::WriteFileAtomically(address_file, worker.address() + "\n");
+  if (s.ok()) {
+    s = mr::WriteAddressFile(absl::GetFlag(FLAGS_address_file), worker.address());
   }
   if (!s.ok()) {
     MR_LOG(ERROR) << "mr-worker failed to start: " << s;
     return 1;
   }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = mr::WaitForStopSignal(stop_signals);
   MR_LOG(INFO) << "signal " << sig << ": shutting down";
   worker.Shutdown();
   return 0;
