@@ -58,35 +58,42 @@ uint32_t JobInProgress::max_attempts() const {
                                        : kDefaultMaxAttempts;
 }
 
-bool JobInProgress::Blacklisted(const std::string& worker_id,
-                                size_t live_workers) const {
-  size_t blacklisted = 0;
-  bool this_one = false;
-  for (const auto& [id, failures] : worker_failures_) {
-    if (failures >= kWorkerFailuresToBlacklist) {
-      ++blacklisted;
-      this_one |= id == worker_id;
-    }
+bool JobInProgress::Blacklisted(
+    const std::string& worker_id,
+    const std::vector<std::string>& live_workers) const {
+  auto failing = [this](const std::string& id) {
+    auto it = worker_failures_.find(id);
+    return it != worker_failures_.end() &&
+           it->second >= kWorkerFailuresToBlacklist;
+  };
+  if (!failing(worker_id)) return false;
+  // Kept off only while some live worker is not.
+  for (const std::string& id : live_workers) {
+    if (!failing(id)) return true;
   }
-  return this_one && blacklisted < live_workers;
+  return false;
 }
 
 Task* JobInProgress::NextTask(const std::string& worker_id,
-                              size_t live_workers, int64_t now_ms) {
+                              const std::vector<std::string>& live_workers,
+                              int64_t now_ms) {
   if (!running() || Blacklisted(worker_id, live_workers)) return nullptr;
   std::vector<Task>& tasks = AllMapsDone() ? reduces_ : maps_;
-  Task* fallback = nullptr;
   bool pending = false;
   for (Task& task : tasks) {
     if (task.state != Task::State::kPending) continue;
     pending = true;
     if (task.failed_on.count(worker_id) == 0) return &task;
-    // Failed here before: only if every live worker has failed it too.
-    if (task.failed_on.size() >= live_workers && fallback == nullptr) {
-      fallback = &task;
+    // Failed here before: here only if no other live worker that takes this
+    // job's tasks has not failed it.
+    bool elsewhere = false;
+    for (const std::string& id : live_workers) {
+      elsewhere |= id != worker_id && task.failed_on.count(id) == 0 &&
+                   !Blacklisted(id, live_workers);
     }
+    if (!elsewhere) return &task;
   }
-  if (fallback != nullptr || pending) return fallback;
+  if (pending) return nullptr;
   return spec_.disable_speculation() ? nullptr : Backup(tasks, worker_id, now_ms);
 }
 
@@ -179,9 +186,9 @@ void JobInProgress::Drop(Task* task, uint64_t attempt_id) {
 }
 
 bool JobInProgress::AttemptFailed(Task* task, uint64_t attempt_id,
-                                  const std::string& error) {
+                                  const std::string& error, bool blame_worker) {
   for (const RunningAttempt& a : task->running) {
-    if (a.id == attempt_id) {
+    if (a.id == attempt_id && blame_worker) {
       task->failed_on.insert(a.worker_id);
       ++worker_failures_[a.worker_id];
     }
@@ -200,6 +207,10 @@ bool JobInProgress::RecordCrashed(Task* task,
                                   const mrpb::RecordLocation& record,
                                   bool* limit_exceeded) {
   *limit_exceeded = false;
+  for (const mrpb::RecordLocation& r : task->skip) {
+    // An attempt that started before the record was listed crashed on it.
+    if (r.path() == record.path() && r.offset() == record.offset()) return true;
+  }
   if (++task->crashes[RecordKey(record)] < 2 || spec_.max_skipped_records() == 0) {
     return false;
   }
@@ -320,6 +331,14 @@ bool JobInProgress::AllReducesDone() const {
 
 void JobInProgress::Finish(mrpb::JobState state, const std::string& error,
                            int64_t wall_ms) {
+  for (std::vector<Task>* tasks : {&maps_, &reduces_}) {
+    for (Task& t : *tasks) {
+      if (t.state != Task::State::kRunning) continue;
+      t.running.clear();
+      t.committing_attempt = 0;
+      t.state = Task::State::kPending;
+    }
+  }
   state_ = state;
   error_ = error;
   finish_wall_ms_ = wall_ms;

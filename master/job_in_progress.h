@@ -82,8 +82,8 @@ class JobInProgress {
   // elsewhere while some live worker has not failed it; a worker on which
   // this job's tasks keep failing gets none while others remain. nullptr
   // when there is nothing.
-  Task* NextTask(const std::string& worker_id, size_t live_workers,
-                 int64_t now_ms);
+  Task* NextTask(const std::string& worker_id,
+                 const std::vector<std::string>& live_workers, int64_t now_ms);
 
   void StartAttempt(Task* task, uint64_t attempt_id,
                     const std::string& worker_id, int64_t now_ms);
@@ -100,8 +100,11 @@ class JobInProgress {
       const google::protobuf::Map<std::string, int64_t>& counters);
 
   // Records a failed attempt. Returns false when the task has now failed
-  // max_task_attempts times and the job must fail; true otherwise.
-  bool AttemptFailed(Task* task, uint64_t attempt_id, const std::string& error);
+  // max_task_attempts times and the job must fail; true otherwise. A
+  // failure that says nothing about the worker (the job's code crashed on a
+  // record) does not count towards keeping the job's tasks off it.
+  bool AttemptFailed(Task* task, uint64_t attempt_id, const std::string& error,
+                     bool blame_worker = true);
 
   // Removes an attempt that lost to another (a backup race, a refused
   // commit) without counting it as a failure.
@@ -135,7 +138,8 @@ class JobInProgress {
   bool AllMapsDone() const;
   bool AllReducesDone() const;
 
-  // Ends the job (SUCCEEDED, FAILED or KILLED).
+  // Ends the job (SUCCEEDED, FAILED or KILLED). Its running attempts are
+  // dropped (the caller kills them): their reports count for nothing.
   void Finish(mrpb::JobState state, const std::string& error, int64_t wall_ms);
 
   std::vector<mrpb::MapOutputLocation> MapOutputs() const;
@@ -168,7 +172,8 @@ class JobInProgress {
   uint32_t max_attempts() const;
   Task* Backup(std::vector<Task>& tasks, const std::string& worker_id,
                int64_t now_ms);
-  bool Blacklisted(const std::string& worker_id, size_t live_workers) const;
+  bool Blacklisted(const std::string& worker_id,
+                   const std::vector<std::string>& live_workers) const;
   void Drop(Task* task, uint64_t attempt_id);
   // A done map whose output is gone goes back to pending.
   void Requeue(Task* task);

@@ -404,6 +404,8 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     WorkerState* worker = &it->second;
     worker->last_heartbeat_ms = clock_->MonotonicMs();
     worker->running = request.running_attempts_size();
+    ++worker->beats;
+    DropLostAssignments(worker, request);
     for (const mrpb::TaskReport& report : request.reports()) {
       ProcessReport(worker, report, &to_commit);
     }
@@ -414,9 +416,9 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
         worker->pending_kills.push_back(attempt);
       }
     }
-    for (uint64_t attempt : worker->pending_kills) {
-      response.add_kill_attempts(attempt);
-    }
+    const std::set<uint64_t> kills(worker->pending_kills.begin(),
+                                   worker->pending_kills.end());
+    for (uint64_t attempt : kills) response.add_kill_attempts(attempt);
     worker->pending_kills.clear();
     for (const std::string& job_id : worker->pending_finished_jobs) {
       response.add_finished_jobs(job_id);
@@ -434,6 +436,10 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
       map_slots += w->second.worker_id == worker->id;
       ++w;
     }
+    // In all, the worker may run its slots plus one map per waiting reduce.
+    const int64_t room = static_cast<int64_t>(worker->slots) + map_slots -
+                         request.running_attempts_size() - request.free_slots();
+    map_slots = static_cast<uint32_t>(std::max<int64_t>(0, room));
     AssignTasks(worker, request.free_slots(), map_slots, &response);
     if (response.assignments_size() == 0 && request.running_attempts_size() == 0 &&
         request.free_slots() > 0 && to_commit.empty()) {
@@ -480,6 +486,11 @@ void JobTracker::ProcessReport(WorkerState* worker,
   live_attempts_.erase(report.attempt_id());
   ++work_epoch_;
   const uint64_t attempt = report.attempt_id();
+  if (committing_jobs_.count(job->id()) > 0) {
+    // Every reduce has committed: maps re-run meanwhile are moot.
+    job->AttemptAbandoned(task, attempt);
+    return;
+  }
   if (report.state() == mrpb::ATTEMPT_SUCCEEDED) {
     if (task->kind == mrpb::REDUCE && task->committing_attempt != attempt) {
       job->AttemptFailed(task, attempt, "reported success without commit approval");
@@ -523,8 +534,44 @@ void JobTracker::ProcessReport(WorkerState* worker,
       return;
     }
   }
-  if (!job->AttemptFailed(task, attempt, report.error())) {
+  const bool record_crash =
+      report.has_crashed_on() && !report.crashed_on().path().empty();
+  if (!job->AttemptFailed(task, attempt, report.error(), !record_crash)) {
     EndJob(job, mrpb::JOB_FAILED, job->FailureMessage(*task));
+  }
+}
+
+void JobTracker::DropLostAssignments(WorkerState* worker,
+                                     const mrpb::HeartbeatRequest& request) {
+  std::set<uint64_t> known(request.running_attempts().begin(),
+                           request.running_attempts().end());
+  for (const mrpb::TaskReport& r : request.reports()) known.insert(r.attempt_id());
+  std::vector<uint64_t> lost;
+  for (const auto& [id, ref] : live_attempts_) {
+    // Handed out in an earlier response, yet the worker neither runs it
+    // nor reports it: that response never arrived.
+    if (ref.worker_id == worker->id && ref.assigned_in_beat < worker->beats &&
+        known.count(id) == 0) {
+      lost.push_back(id);
+    }
+  }
+  for (uint64_t id : lost) {
+    const std::string job_id = live_attempts_[id].job_id;
+    live_attempts_.erase(id);
+    ++work_epoch_;
+    auto job = jobs_.find(job_id);
+    if (job == jobs_.end()) continue;
+    for (mrpb::TaskKind kind : {mrpb::MAP, mrpb::REDUCE}) {
+      const uint32_t n = kind == mrpb::MAP ? job->second->num_maps()
+                                           : job->second->spec().num_reduces();
+      for (uint32_t i = 0; i < n; ++i) {
+        if (Task* t = job->second->FindRunning(kind, i, id)) {
+          MR_LOG(WARNING) << job_id << " attempt " << id << " never reached "
+                          << worker->id << "; running the task again";
+          job->second->AttemptAbandoned(t, id);
+        }
+      }
+    }
   }
 }
 
@@ -538,15 +585,17 @@ void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
                              uint32_t map_slots,
                              mrpb::HeartbeatResponse* response) {
   const int64_t now = clock_->MonotonicMs();
+  const std::vector<std::string> live = LiveWorkers();
   for (const std::string& job_id : job_order_) {
     JobInProgress* job = jobs_[job_id].get();
     while (free_slots + map_slots > 0) {
-      Task* task = job->NextTask(worker->id, LiveWorkers(), now);
+      if (committing_jobs_.count(job_id) > 0) break;
+      Task* task = job->NextTask(worker->id, live, now);
       if (task == nullptr) break;
       if (free_slots == 0 && task->kind != mrpb::MAP) break;
       const uint64_t attempt = NextAttemptId();
       job->StartAttempt(task, attempt, worker->id, now);
-      live_attempts_[attempt] = {job_id, worker->id};
+      live_attempts_[attempt] = {job_id, worker->id, worker->beats};
       mrpb::TaskAssignment* a = response->add_assignments();
       a->set_job_id(job_id);
       a->set_kind(task->kind);
@@ -558,9 +607,9 @@ void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
                      << mrpb::TaskKind_Name(task->kind) << " " << task->index
                      << " on " << worker->id;
       }
+      for (const auto& r : task->skip) *a->add_skip_records() = r;
       if (task->kind == mrpb::MAP) {
         *a->mutable_split() = job->split(task->index);
-        for (const auto& r : task->skip) *a->add_skip_records() = r;
       } else {
         for (const auto& loc : job->MapOutputs()) *a->add_map_outputs() = loc;
       }

@@ -75,6 +75,7 @@ class JobTracker {
     uint32_t slots = 0;
     uint32_t running = 0;
     int64_t last_heartbeat_ms = 0;
+    uint64_t beats = 0;
     std::vector<uint64_t> pending_kills;
     std::set<std::string> pending_finished_jobs;
   };
@@ -83,6 +84,10 @@ class JobTracker {
   struct AttemptRef {
     std::string job_id;
     std::string worker_id;
+    // The worker's heartbeat count when the attempt was handed out: an
+    // attempt its worker neither runs nor reports in a later heartbeat was
+    // lost with a response.
+    uint64_t assigned_in_beat = 0;
   };
 
   // Submission steps that need no lock.
@@ -92,6 +97,10 @@ class JobTracker {
 
   void ProcessReport(WorkerState* worker, const mrpb::TaskReport& report,
                      std::vector<std::string>* to_commit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops attempts handed to `worker` in a response it never got.
+  void DropLostAssignments(WorkerState* worker,
+                           const mrpb::HeartbeatRequest& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets a running attempt and tells its worker to kill it.
   void KillAttempt(uint64_t attempt_id, const std::string& worker_id)
@@ -107,8 +116,11 @@ class JobTracker {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveWorker(const std::string& worker_id, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  size_t LiveWorkers() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return workers_.size();
+  std::vector<std::string> LiveWorkers() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<std::string> ids;
+    for (const auto& [id, w] : workers_) ids.push_back(id);
+    return ids;
   }
   // Records in the store (failures are logged: the master runs on, and
   // what was not recorded is recomputed after a restart).

@@ -46,12 +46,15 @@ class JobTrackerTest : public ::testing::Test {
     return tracker_->Submit(req);
   }
 
+  // Like a worker: reports what ended, lists what runs.
   mrpb::HeartbeatResponse Beat(const std::string& worker, uint32_t free_slots,
-                               std::vector<mrpb::TaskReport> reports = {}) {
+                               std::vector<mrpb::TaskReport> reports = {},
+                               std::vector<uint64_t> running = {}) {
     mrpb::HeartbeatRequest req;
     req.set_worker_id(worker);
     req.set_free_slots(free_slots);
     for (auto& r : reports) *req.add_reports() = r;
+    for (uint64_t id : running) req.add_running_attempts(id);
     return tracker_->Heartbeat(req);
   }
 
@@ -183,15 +186,16 @@ TEST_F(JobTrackerTest, BackupAttemptOfAStragglerWinsAndTheOriginalIsKilled) {
   auto fast = Beat(w2, 1);
   ASSERT_EQ(slow.assignments_size(), 1);
   ASSERT_EQ(fast.assignments_size(), 1);
+  const uint64_t slow_id = slow.assignments(0).attempt_id();
   clock_.Advance(100);
   mrpb::TaskReport fast_done = Done(fast.assignments(0));
   // Not yet a straggler: no backup.
   EXPECT_EQ(Beat(w2, 1, {fast_done}).assignments_size(), 0);
-  Beat(w1, 0);
+  Beat(w1, 0, {}, {slow_id});
 
   // At 1.5 s (> 1 s and > twice the 100 ms median), w2 backs it up.
   clock_.Advance(1400);
-  Beat(w1, 0);
+  Beat(w1, 0, {}, {slow_id});
   auto backup = Beat(w2, 1);
   ASSERT_EQ(backup.assignments_size(), 1);
   EXPECT_EQ(backup.assignments(0).kind(), mrpb::MAP);
@@ -202,9 +206,9 @@ TEST_F(JobTrackerTest, BackupAttemptOfAStragglerWinsAndTheOriginalIsKilled) {
   // The backup wins; the original is killed, and its late success is
   // ignored (counted once).
   Beat(w2, 1, {Done(backup.assignments(0))});
-  auto kill = Beat(w1, 0);
+  auto kill = Beat(w1, 0, {}, {slow_id});
   ASSERT_EQ(kill.kill_attempts_size(), 1);
-  EXPECT_EQ(kill.kill_attempts(0), slow.assignments(0).attempt_id());
+  EXPECT_EQ(kill.kill_attempts(0), slow_id);
   Beat(w1, 0, {Done(slow.assignments(0))});
   auto status = tracker_->GetStatus(submitted.job_id());
   EXPECT_EQ(status->maps_done(), 2u);
@@ -239,6 +243,43 @@ TEST_F(JobTrackerTest, SkipsARecordAfterTwoCrashesOnIt) {
   EXPECT_EQ(status->state(), mrpb::JOB_RUNNING);
   ASSERT_EQ(status->skipped_records_size(), 1);
   EXPECT_EQ(status->skipped_records(0).path(), root_ + "/in/a.txt");
+}
+
+TEST_F(JobTrackerTest, AnAssignmentLostWithItsResponseRunsAgain) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 1);
+  ASSERT_EQ(Submit(100, 1).error(), mrpb::SubmitJobResponse::OK);
+  auto lost = Beat(w, 1);  // this response never reaches the worker
+  ASSERT_EQ(lost.assignments_size(), 1);
+  // The next heartbeat lists nothing running: the task is handed out again.
+  auto again = Beat(w, 1);
+  ASSERT_EQ(again.assignments_size(), 1);
+  EXPECT_EQ(again.assignments(0).task_index(), lost.assignments(0).task_index());
+  EXPECT_NE(again.assignments(0).attempt_id(), lost.assignments(0).attempt_id());
+}
+
+TEST_F(JobTrackerTest, AKilledJobStaysKilledWhateverItsAttemptsReport) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 1);
+  mrpb::SubmitJobRequest req;
+  req.mutable_spec()->set_app("wordcount");
+  req.mutable_spec()->add_inputs(root_ + "/in/a.txt");
+  req.mutable_spec()->set_output_dir(root_ + "/out");
+  req.mutable_spec()->set_max_task_attempts(1);
+  auto submitted = tracker_->Submit(req);
+  auto r = Beat(w, 1);
+  ASSERT_EQ(r.assignments_size(), 1);
+  EXPECT_EQ(tracker_->Kill(submitted.job_id()).error(),
+            mrpb::KillJobResponse::OK);
+  auto kill = Beat(w, 0, {}, {r.assignments(0).attempt_id()});
+  ASSERT_EQ(kill.kill_attempts_size(), 1);
+  // The killed attempt reports failure: the job stays killed, not failed.
+  mrpb::TaskReport killed = Done(r.assignments(0));
+  killed.set_state(mrpb::ATTEMPT_FAILED);
+  killed.set_error("killed by the worker");
+  Beat(w, 1, {killed});
+  auto status = tracker_->GetStatus(submitted.job_id());
+  EXPECT_EQ(status->state(), mrpb::JOB_KILLED);
+  EXPECT_EQ(status->error(), "killed by the user");
+  EXPECT_EQ(status->maps_running(), 0u);
 }
 
 TEST_F(JobTrackerTest, RefusesBadSubmissions) {

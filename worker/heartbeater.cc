@@ -92,9 +92,11 @@ bool Heartbeater::Register() {
 int64_t Heartbeater::Beat() {
   mrpb::HeartbeatRequest request;
   request.set_worker_id(worker_id_);
+  // Running first, then reports: an attempt that ends in between is in the
+  // reports (an attempt in neither would look lost to the master).
+  for (uint64_t id : runner_->RunningAttempts()) request.add_running_attempts(id);
   std::vector<mrpb::TaskReport> reports = runner_->TakeReports();
   for (const auto& r : reports) *request.add_reports() = r;
-  for (uint64_t id : runner_->RunningAttempts()) request.add_running_attempts(id);
   const size_t running = request.running_attempts_size();
   request.set_free_slots(running < options_.slots ? options_.slots - running : 0);
 

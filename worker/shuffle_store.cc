@@ -157,10 +157,17 @@ PartitionReader::PartitionReader(std::unique_ptr<rocksdb::Iterator> it,
     : it_(std::move(it)), map_prefix_(std::move(map_prefix)),
       partition_(partition) {}
 
-bool PartitionReader::SeekRun() {
+absl::StatusOr<bool> PartitionReader::Valid() const {
+  if (it_->Valid()) return true;
+  if (!it_->status().ok()) return FromRocks(it_->status(), "reading map output");
+  return false;
+}
+
+absl::StatusOr<bool> PartitionReader::SeekRun() {
   while (true) {
     it_->Seek(absl::StrFormat("%s%08x/", map_prefix_, run_));
-    if (!it_->Valid() || !HasPrefix(it_->key().ToStringView(), map_prefix_)) {
+    ASSIGN_OR_RETURN(bool valid, Valid());
+    if (!valid || !HasPrefix(it_->key().ToStringView(), map_prefix_)) {
       return false;
     }
     const std::string_view key = it_->key().ToStringView();
@@ -170,9 +177,8 @@ bool PartitionReader::SeekRun() {
     run_ = RunOfKey(key, map_prefix_.size());
     run_prefix_ = absl::StrFormat("%s%08x/%08x/", map_prefix_, run_, partition_);
     it_->Seek(run_prefix_);
-    if (it_->Valid() && HasPrefix(it_->key().ToStringView(), run_prefix_)) {
-      return true;
-    }
+    ASSIGN_OR_RETURN(valid, Valid());
+    if (valid && HasPrefix(it_->key().ToStringView(), run_prefix_)) return true;
     ++run_;  // this run has nothing for the partition
   }
 }
@@ -180,18 +186,15 @@ bool PartitionReader::SeekRun() {
 absl::StatusOr<bool> PartitionReader::Next(StoredBlock* block) {
   if (!started_) {
     started_ = true;
-    if (!SeekRun()) return false;
+    ASSIGN_OR_RETURN(bool found, SeekRun());
+    if (!found) return false;
   } else {
     it_->Next();
-    if (!it_->Valid() ||
-        !HasPrefix(it_->key().ToStringView(), run_prefix_)) {
+    ASSIGN_OR_RETURN(bool valid, Valid());
+    if (!valid || !HasPrefix(it_->key().ToStringView(), run_prefix_)) {
       ++run_;
-      if (!SeekRun()) {
-        if (!it_->status().ok()) {
-          return FromRocks(it_->status(), "reading map output");
-        }
-        return false;
-      }
+      ASSIGN_OR_RETURN(bool found, SeekRun());
+      if (!found) return false;
     }
   }
   if (!it_->status().ok()) return FromRocks(it_->status(), "reading map output");

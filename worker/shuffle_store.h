@@ -49,8 +49,11 @@ class PartitionReader {
   absl::StatusOr<bool> Next(StoredBlock* block);
 
  private:
-  // Positions on the first block of `partition` in the first run >= run_.
-  bool SeekRun();
+  // Positions on the first block of `partition` in the first run >= run_;
+  // false when no run is left. A read error is an error, never the end.
+  absl::StatusOr<bool> SeekRun();
+  // Valid(), or the iterator's error when it stopped on one.
+  absl::StatusOr<bool> Valid() const;
 
   std::unique_ptr<rocksdb::Iterator> it_;
   const std::string map_prefix_;

@@ -13,7 +13,7 @@
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "worker/internal/map_progress.h"
+#include "worker/internal/task_progress.h"
 #include "worker/internal/reduce_task.h"
 
 namespace mr {
@@ -149,10 +149,8 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   spec.set_result_path(scratch + "/result.pb");
   spec.set_fetch_parallelism(options_.fetch_parallelism);
   spec.set_master_address(options_.master_address);
-  if (a.kind() == mrpb::MAP) {
-    spec.set_progress_path(scratch + "/progress");
-    RETURN_IF_ERROR(CreateMapProgressFile(spec.progress_path()));
-  }
+  spec.set_progress_path(scratch + "/progress");
+  RETURN_IF_ERROR(CreateTaskProgressFile(spec.progress_path()));
   if (a.spec().app().empty()) {
     ASSIGN_OR_RETURN(std::string plugin, PluginPath(a.spec()),
                      "fetching the job's plugin");
@@ -193,15 +191,28 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
         absl::StrCat("task process ", exit->Describe(),
                      tail.empty() ? "" : "; its last output: ", tail));
     // Did the job's own code kill it, and on which record?
-    auto progress = a.kind() == mrpb::MAP ? ReadMapProgress(spec.progress_path())
-                                          : absl::StatusOr<MapProgress>();
-    if (progress.ok() && progress->in_user_code && progress->precise &&
-        progress->chunk < static_cast<uint32_t>(a.split().chunks_size())) {
-      report->mutable_crashed_on()->set_path(a.split().chunks(progress->chunk).path());
-      report->mutable_crashed_on()->set_offset(progress->offset);
-      outcome = absl::InternalError(absl::StrCat(
-          outcome.message(), " while mapping the record at ",
-          report->crashed_on().path(), ":", report->crashed_on().offset()));
+    auto progress = ReadTaskProgress(spec.progress_path());
+    if (progress.ok() && progress->in_user_code && progress->precise) {
+      mrpb::RecordLocation* at = report->mutable_crashed_on();
+      if (a.kind() == mrpb::REDUCE) {
+        at->set_path(ReducePartitionName(a.task_index()));
+        at->set_offset(progress->offset);
+        at->set_key(std::string(progress->key,
+                                std::min<size_t>(progress->key_size,
+                                                 TaskProgress::kMaxKey)));
+        outcome = absl::InternalError(absl::StrCat(
+            outcome.message(), " while reducing key group ", at->offset(),
+            " of ", at->path(), " (key '", at->key(), "')"));
+      } else if (progress->chunk <
+                 static_cast<uint32_t>(a.split().chunks_size())) {
+        at->set_path(a.split().chunks(progress->chunk).path());
+        at->set_offset(progress->offset);
+        outcome = absl::InternalError(absl::StrCat(
+            outcome.message(), " while mapping the record at ", at->path(),
+            ":", at->offset()));
+      } else {
+        report->clear_crashed_on();
+      }
     }
   } else if (!result.ok()) {
     outcome = absl::InternalError(result.error());

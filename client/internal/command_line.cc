@@ -23,7 +23,7 @@ commands:
   submit (--app NAME | --plugin FILE.so) --input PATH... --output DIR
          [--reduces R] [--split-size BYTES] [--param KEY=VALUE]...
          [--overwrite] [--name NAME] [--max-attempts N]
-         [--max-skipped-records N] [--wait] [--json]
+         [--max-skipped-records N] [--no-speculation] [--wait] [--json]
       Submits a job and prints its id. --input takes every following
       argument up to the next --flag (paths, directories or globs) and may
       repeat. With --wait, shows progress on stderr and prints the final
@@ -31,6 +31,7 @@ commands:
       task may fail before the job fails (default: the master's, 4).
       --max-skipped-records: input records that crash the job's map code
       may be skipped, up to N per job (default 0: never skip).
+      --no-speculation: no backup attempts of slow tasks.
   status JOB [--json]   the state, progress, output and counters of JOB
   list [--json]         all jobs the master knows
   kill JOB              stops JOB
@@ -195,6 +196,9 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
         return Usage(absl::StrCat("--param needs KEY=VALUE, got '", *v, "'"));
       }
       (*spec.mutable_params())[v->substr(0, eq)] = v->substr(eq + 1);
+    } else if (flag == "--no-speculation") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      spec.set_disable_speculation(true);
     } else if (flag == "--overwrite") {
       if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
       spec.set_overwrite(true);

@@ -218,10 +218,13 @@ TEST(CommandLineTest, SubmitMaxAttempts) {
   ASSERT_TRUE(cl.ok()) << cl.status();
   EXPECT_EQ(cl->spec.max_task_attempts(), 0u);  // the master's default
   EXPECT_EQ(cl->spec.max_skipped_records(), 0u);  // never skip
-  cl = parse({"--max-attempts", "30", "--max-skipped-records", "5"});
+  EXPECT_FALSE(cl->spec.disable_speculation());
+  cl = parse({"--max-attempts", "30", "--max-skipped-records", "5",
+              "--no-speculation"});
   ASSERT_TRUE(cl.ok()) << cl.status();
   EXPECT_EQ(cl->spec.max_task_attempts(), 30u);
   EXPECT_EQ(cl->spec.max_skipped_records(), 5u);
+  EXPECT_TRUE(cl->spec.disable_speculation());
   cl = parse({"--max-attempts=1"});
   ASSERT_TRUE(cl.ok()) << cl.status();
   EXPECT_EQ(cl->spec.max_task_attempts(), 1u);

@@ -94,7 +94,12 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
     absl::StrAppend(&out, "\noutput: ", s.spec().output_dir(), "\n");
   }
   for (const mrpb::RecordLocation& r : s.skipped_records()) {
-    absl::StrAppend(&out, "skipped record: ", r.path(), ":", r.offset(), "\n");
+    if (r.key().empty()) {
+      absl::StrAppend(&out, "skipped record: ", r.path(), ":", r.offset(), "\n");
+    } else {
+      absl::StrAppend(&out, "skipped record: key group ", r.offset(), " of ",
+                      r.path(), " (key '", r.key(), "')\n");
+    }
   }
   absl::StrAppend(&out, FormatCounters(s.counters()));
   return out;

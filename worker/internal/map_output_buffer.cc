@@ -1,5 +1,7 @@
 #include "worker/internal/map_output_buffer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -44,10 +46,14 @@ class RunWriter {
     const std::string key = BlockKey(options_.job_id, options_.map_index,
                                      options_.attempt_id, run_, partition_,
                                      block_++);
+    wrote_any_ = true;
     return Check(writer_.Put(key, EncodeStoredBlock(block_data_)), "writing");
   }
 
   absl::Status Finish() { return Check(writer_.Finish(), "finishing"); }
+
+  // Whether any block was written (an SST file cannot be empty).
+  bool wrote_any() const { return wrote_any_; }
 
  private:
   static rocksdb::Options SstOptions() {
@@ -76,6 +82,7 @@ class RunWriter {
   CompressedBlock block_data_;
   uint32_t partition_ = 0;
   uint32_t block_ = 0;
+  bool wrote_any_ = false;
 };
 
 using Entry = MapOutputBuffer::Entry;
@@ -200,8 +207,13 @@ absl::Status MapOutputBuffer::Spill() {
     if (absl::Status s = writer.FlushBlock(); !s.ok()) return s;
   }
   if (combine) (*counters_)["combine output records"] += ctx.emitted_;
-  if (absl::Status s = writer.Finish(); !s.ok()) return s;
-  sst_files_.push_back(path);
+  if (writer.wrote_any()) {
+    if (absl::Status s = writer.Finish(); !s.ok()) return s;
+    sst_files_.push_back(path);
+  } else {
+    // The combiner emitted nothing for the whole run: no file.
+    unlink(path.c_str());
+  }
   arena_.clear();
   entries_.clear();
   return absl::OkStatus();

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "worker/internal/map_output_buffer.h"
-#include "worker/internal/map_progress.h"
+#include "worker/internal/task_progress.h"
 #include "worker/internal/split_reader.h"
 #include "worker/internal/task_context.h"
 
@@ -17,9 +17,11 @@ class MapContext : public TaskContext {
  public:
   MapContext(Job* job, MapOutputBuffer* buffer, uint32_t num_partitions,
              const std::map<std::string, std::string>* params,
-             std::map<std::string, int64_t>* counters, uint32_t task_index)
+             std::map<std::string, int64_t>* counters, uint32_t task_index,
+             TaskProgress* progress)
       : TaskContext(params, counters, task_index),
-        job_(job), buffer_(buffer), num_partitions_(num_partitions) {}
+        job_(job), buffer_(buffer), num_partitions_(num_partitions),
+        progress_(progress) {}
 
   void Emit(std::string_view key, std::string_view value) override {
     if (!status_.ok()) return;
@@ -31,7 +33,12 @@ class MapContext : public TaskContext {
       return;
     }
     ++output_records_;
+    // A spill here runs the combiner: a crash in it is no fault of the
+    // record being mapped.
+    const uint32_t precise = progress_->precise;
+    progress_->precise = 0;
     status_ = buffer_->Add(partition, key, value);
+    progress_->precise = precise;
   }
 
   int64_t output_records_ = 0;
@@ -40,6 +47,7 @@ class MapContext : public TaskContext {
   Job* const job_;
   MapOutputBuffer* const buffer_;
   const uint32_t num_partitions_;
+  TaskProgress* const progress_;
 };
 
 }  // namespace
@@ -57,17 +65,17 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   options.num_partitions = a.spec().num_reduces();
   options.budget_bytes = a.spec().sort_buffer_bytes();
   options.spill_dir = spec.scratch_dir();
-  MapOutputBuffer buffer(options, job, &counters, &params);
-  MapContext ctx(job, &buffer, options.num_partitions, &params, &counters,
-                 a.task_index());
-
-  MapProgress unused{};
-  MapProgress* progress = &unused;
+  TaskProgress unused{};
+  TaskProgress* progress = &unused;
   if (!spec.progress_path().empty()) {
-    auto mapped = MapProgressFile(spec.progress_path());
+    auto mapped = TaskProgressFile(spec.progress_path());
     if (!mapped.ok()) return mapped.status();
     progress = *mapped;
   }
+  MapOutputBuffer buffer(options, job, &counters, &params);
+  MapContext ctx(job, &buffer, options.num_partitions, &params, &counters,
+                 a.task_index(), progress);
+
   // Skipping is on: map record by record, noting each, so that a crash
   // points at its record.
   const bool per_record = a.spec().max_skipped_records() > 0;

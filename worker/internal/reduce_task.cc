@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "worker/internal/master_locator.h"
 #include "worker/internal/run_merger.h"
 #include "worker/internal/task_context.h"
+#include "worker/internal/task_progress.h"
 
 namespace mr {
 namespace {
@@ -159,6 +161,10 @@ std::string ReduceTempOutput(const std::string& output_dir, uint64_t attempt,
                          partition);
 }
 
+std::string ReducePartitionName(uint32_t partition) {
+  return absl::StrFormat("partition %d", partition);
+}
+
 std::string ReduceFinalOutput(const std::string& output_dir,
                               uint32_t partition) {
   return absl::StrFormat("%s/part-r-%05d", output_dir, partition);
@@ -195,19 +201,46 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   if (absl::Status s = out.Open(out_path); !s.ok()) return s;
   ReduceContext ctx(&out, &params, &counters, a.task_index());
 
+  TaskProgress unused{};
+  TaskProgress* progress = &unused;
+  if (!spec.progress_path().empty()) {
+    auto mapped = TaskProgressFile(spec.progress_path());
+    if (!mapped.ok()) return mapped.status();
+    progress = *mapped;
+  }
+  progress->precise = 1;
+  // Key groups not to reduce: their ordinals, sorted.
+  const std::string partition_name = ReducePartitionName(a.task_index());
+  std::vector<uint64_t> skip;
+  for (const auto& r : a.skip_records()) {
+    if (r.path() == partition_name) skip.push_back(r.offset());
+  }
+  std::sort(skip.begin(), skip.end());
+
   RunMerger merger;
   if (absl::Status s = merger.Open(fetched->run_files); !s.ok()) return s;
-  int64_t groups = 0, input_records = 0;
+  int64_t groups = 0, input_records = 0, skipped = 0;
   std::string key;
   while (merger.Valid()) {
     key.assign(merger.key());
     GroupIterator values(&merger, key);
-    job->Reduce(key, values, ctx);
+    if (std::binary_search(skip.begin(), skip.end(), groups)) {
+      ++skipped;
+    } else {
+      const size_t n = std::min(key.size(), TaskProgress::kMaxKey);
+      memcpy(progress->key, key.data(), n);
+      progress->key_size = n;
+      progress->offset = groups;
+      progress->in_user_code = 1;
+      job->Reduce(key, values, ctx);
+      progress->in_user_code = 0;
+    }
     if (absl::Status s = values.Drain(); !s.ok()) return s;
     if (!ctx.status().ok()) return ctx.status();
     ++groups;
     input_records += values.records();
   }
+  if (skipped > 0) counters["skipped records"] += skipped;
   job->Finish(ctx);
   if (!ctx.status().ok()) return ctx.status();
   if (absl::Status s = out.Close(); !s.ok()) return s;

@@ -20,6 +20,10 @@ std::string ReduceAttemptDir(const std::string& output_dir, uint64_t attempt);
 std::string ReduceFinalOutput(const std::string& output_dir,
                               uint32_t partition);
 
+// How a reduce's key groups are named as records (RecordLocation.path; the
+// offset is the group's ordinal in the partition).
+std::string ReducePartitionName(uint32_t partition);
+
 // Fills result->output_file and result->counters.
 absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
                            mrpb::TaskResult* result);

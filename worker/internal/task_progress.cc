@@ -1,4 +1,4 @@
-#include "worker/internal/map_progress.h"
+#include "worker/internal/task_progress.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -12,33 +12,33 @@
 
 namespace mr {
 
-absl::Status CreateMapProgressFile(const std::string& path) {
-  return WriteFileAtomically(path, std::string(sizeof(MapProgress), '\0'));
+absl::Status CreateTaskProgressFile(const std::string& path) {
+  return WriteFileAtomically(path, std::string(sizeof(TaskProgress), '\0'));
 }
 
-absl::StatusOr<MapProgress*> MapProgressFile(const std::string& path) {
+absl::StatusOr<TaskProgress*> TaskProgressFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     return absl::InternalError(
         absl::StrCat("cannot open ", path, ": ", strerror(errno)));
   }
-  void* p = mmap(nullptr, sizeof(MapProgress), PROT_READ | PROT_WRITE,
+  void* p = mmap(nullptr, sizeof(TaskProgress), PROT_READ | PROT_WRITE,
                  MAP_SHARED, fd, 0);
   close(fd);
   if (p == MAP_FAILED) {
     return absl::InternalError(
         absl::StrCat("cannot map ", path, ": ", strerror(errno)));
   }
-  return static_cast<MapProgress*>(p);
+  return static_cast<TaskProgress*>(p);
 }
 
-absl::StatusOr<MapProgress> ReadMapProgress(const std::string& path) {
+absl::StatusOr<TaskProgress> ReadTaskProgress(const std::string& path) {
   auto data = ReadFileToString(path);
   if (!data.ok()) return data.status();
-  if (data->size() < sizeof(MapProgress)) {
+  if (data->size() < sizeof(TaskProgress)) {
     return absl::DataLossError(absl::StrCat(path, " is too short"));
   }
-  MapProgress p;
+  TaskProgress p;
   memcpy(&p, data->data(), sizeof(p));
   return p;
 }
