@@ -656,9 +656,8 @@ void JobTracker::ReportFetchFailure(
   if (it == jobs_.end()) return;
   const mrpb::MapOutputLocation& loc = request.location();
   auto reducer = live_attempts_.find(request.reduce_attempt_id());
-  if (reducer != live_attempts_.end()) {
-    waiting_reduces_[request.reduce_attempt_id()] = reducer->second;
-  }
+  if (reducer == live_attempts_.end()) return;  // a stale reducer's word
+  waiting_reduces_[request.reduce_attempt_id()] = reducer->second;
   if (it->second->MapOutputLost(loc.map_index(), loc.attempt_id())) {
     MR_LOG(WARNING) << request.job_id() << " reduce " << request.reduce_index()
                     << " cannot fetch map " << loc.map_index() << " attempt "

@@ -33,8 +33,8 @@ constexpr int kExitUnreachable = 3;
 
 struct MrctlOptions {
   // How often submit --wait polls the job.
-  // Default: 250 ms.
-  absl::Duration poll_interval = absl::Milliseconds(250);
+  // Default: 100 ms.
+  absl::Duration poll_interval = absl::Milliseconds(100);
   // Whether stderr is a terminal (a live progress bar) or not (plain lines).
   // Default: false.
   bool err_is_tty = false;
