@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "apps/wordcount.h"
+#include "apps/internal/word_counter.h"
 
 namespace mr {
 namespace apps {

@@ -22,35 +22,6 @@
 namespace mr {
 namespace apps {
 
-// kWordByte.is[c] is true for the bytes words are made of: [A-Za-z].
-struct WordByteTable {
-  bool is[256];
-};
-constexpr WordByteTable MakeWordByteTable() {
-  WordByteTable t{};
-  for (int c = 'A'; c <= 'Z'; ++c) t.is[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t.is[c] = true;
-  return t;
-}
-inline constexpr WordByteTable kWordByte = MakeWordByteTable();
-
-// Calls fn(std::string_view word) for each word of `text`, in order. The
-// views point into `text`; nothing is allocated.
-template <typename Fn>
-inline void ForEachWord(std::string_view text, Fn&& fn) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(text.data());
-  const unsigned char* const end = p + text.size();
-  while (p < end) {
-    while (p < end && !kWordByte.is[*p]) ++p;
-    const unsigned char* start = p;
-    while (p < end && kWordByte.is[*p]) ++p;
-    if (p != start) {
-      fn(std::string_view(reinterpret_cast<const char*>(start),
-                          static_cast<size_t>(p - start)));
-    }
-  }
-}
-
 // Sums the decimal values of a group; values that do not parse count as 0.
 int64_t SumDecimalValues(ValueIterator& values);
 

@@ -556,21 +556,15 @@ void JobTracker::DropLostAssignments(WorkerState* worker,
     }
   }
   for (uint64_t id : lost) {
-    const std::string job_id = live_attempts_[id].job_id;
+    const AttemptRef ref = live_attempts_[id];
     live_attempts_.erase(id);
     ++work_epoch_;
-    auto job = jobs_.find(job_id);
+    auto job = jobs_.find(ref.job_id);
     if (job == jobs_.end()) continue;
-    for (mrpb::TaskKind kind : {mrpb::MAP, mrpb::REDUCE}) {
-      const uint32_t n = kind == mrpb::MAP ? job->second->num_maps()
-                                           : job->second->spec().num_reduces();
-      for (uint32_t i = 0; i < n; ++i) {
-        if (Task* t = job->second->FindRunning(kind, i, id)) {
-          MR_LOG(WARNING) << job_id << " attempt " << id << " never reached "
-                          << worker->id << "; running the task again";
-          job->second->AttemptAbandoned(t, id);
-        }
-      }
+    if (Task* t = job->second->FindRunning(ref.kind, ref.task_index, id)) {
+      MR_LOG(WARNING) << ref.job_id << " attempt " << id << " never reached "
+                      << worker->id << "; running the task again";
+      job->second->AttemptAbandoned(t, id);
     }
   }
 }
@@ -595,7 +589,8 @@ void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
       if (free_slots == 0 && task->kind != mrpb::MAP) break;
       const uint64_t attempt = NextAttemptId();
       job->StartAttempt(task, attempt, worker->id, now);
-      live_attempts_[attempt] = {job_id, worker->id, worker->beats};
+      live_attempts_[attempt] = {job_id, worker->id, task->kind, task->index,
+                                 worker->beats};
       mrpb::TaskAssignment* a = response->add_assignments();
       a->set_job_id(job_id);
       a->set_kind(task->kind);

@@ -84,6 +84,8 @@ class JobTracker {
   struct AttemptRef {
     std::string job_id;
     std::string worker_id;
+    mrpb::TaskKind kind = mrpb::MAP;
+    uint32_t task_index = 0;
     // The worker's heartbeat count when the attempt was handed out: an
     // attempt its worker neither runs nor reports in a later heartbeat was
     // lost with a response.

@@ -101,8 +101,8 @@ TEST_F(RecoveryTest, BackupAttemptBeatsAPausedWorker) {
   options.slots_per_worker = 1;
   // Far beyond the test's length: only a backup attempt (and the reducers'
   // fetch-failure reports) can finish this job.
-  options.extra_master_flags = {"--heartbeat_interval_ms=200",
-                                "--heartbeat_timeout_ms=120000"};
+  options.heartbeat_interval_ms = 200;
+  options.heartbeat_timeout_ms = 120000;
   ExternalMiniCluster cluster(options);
   ASSERT_TRUE(cluster.Start().ok());
   const std::string out = cluster.PathUnderRoot("out");
@@ -151,8 +151,8 @@ TEST_F(RecoveryTest, BackupAttemptBeatsAPausedWorker) {
 TEST_F(RecoveryTest, MasterKilledMidJobResumesAfterRestart) {
   ExternalMiniClusterOptions options;
   options.slots_per_worker = 1;
-  options.extra_master_flags = {"--heartbeat_interval_ms=200",
-                                "--heartbeat_timeout_ms=2000"};
+  options.heartbeat_interval_ms = 200;
+  options.heartbeat_timeout_ms = 2000;
   ExternalMiniCluster cluster(options);
   ASSERT_TRUE(cluster.Start().ok());
   const std::string out = cluster.PathUnderRoot("out");

@@ -176,8 +176,27 @@ inline void CountWords(const unsigned char* p, const unsigned char* limit,
   }
 }
 
+// The one definition of a word's bytes: [A-Za-z].
 inline bool IsLetter(unsigned char c) {
   return static_cast<unsigned char>((c | 0x20) - 'a') < 26;
+}
+
+// Calls fn(std::string_view word) for each word of `text`, in order, one
+// byte at a time (for callers that need each word, not counts). The views
+// point into `text`; nothing is allocated.
+template <typename Fn>
+inline void ForEachWord(std::string_view text, Fn&& fn) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* const end = p + text.size();
+  while (p < end) {
+    while (p < end && !IsLetter(*p)) ++p;
+    const unsigned char* start = p;
+    while (p < end && IsLetter(*p)) ++p;
+    if (p != start) {
+      fn(std::string_view(reinterpret_cast<const char*>(start),
+                          static_cast<size_t>(p - start)));
+    }
+  }
 }
 
 

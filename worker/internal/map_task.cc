@@ -65,13 +65,9 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   options.num_partitions = a.spec().num_reduces();
   options.budget_bytes = a.spec().sort_buffer_bytes();
   options.spill_dir = spec.scratch_dir();
-  TaskProgress unused{};
-  TaskProgress* progress = &unused;
-  if (!spec.progress_path().empty()) {
-    auto mapped = TaskProgressFile(spec.progress_path());
-    if (!mapped.ok()) return mapped.status();
-    progress = *mapped;
-  }
+  auto mapped = TaskProgressFile(spec.progress_path());
+  if (!mapped.ok()) return mapped.status();
+  TaskProgress* const progress = *mapped;
   MapOutputBuffer buffer(options, job, &counters, &params);
   MapContext ctx(job, &buffer, options.num_partitions, &params, &counters,
                  a.task_index(), progress);
@@ -85,11 +81,7 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   const bool line_numbers = job->WantsLineNumbers();
   for (int c = 0; c < a.split().chunks_size(); ++c) {
     const mrpb::FileChunk& chunk = a.split().chunks(c);
-    std::vector<uint64_t> skip;  // offsets of records not to map, sorted
-    for (const auto& r : a.skip_records()) {
-      if (r.path() == chunk.path()) skip.push_back(r.offset());
-    }
-    std::sort(skip.begin(), skip.end());
+    const std::vector<uint64_t> skip = SkippedOffsets(a, chunk.path());
     progress->chunk = c;
     absl::Status s = ReadChunkBlocks(
         chunk, line_numbers, [&](const InputBlock& block) {

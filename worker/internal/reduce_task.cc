@@ -201,21 +201,13 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   if (absl::Status s = out.Open(out_path); !s.ok()) return s;
   ReduceContext ctx(&out, &params, &counters, a.task_index());
 
-  TaskProgress unused{};
-  TaskProgress* progress = &unused;
-  if (!spec.progress_path().empty()) {
-    auto mapped = TaskProgressFile(spec.progress_path());
-    if (!mapped.ok()) return mapped.status();
-    progress = *mapped;
-  }
+  auto mapped = TaskProgressFile(spec.progress_path());
+  if (!mapped.ok()) return mapped.status();
+  TaskProgress* const progress = *mapped;
   progress->precise = 1;
-  // Key groups not to reduce: their ordinals, sorted.
-  const std::string partition_name = ReducePartitionName(a.task_index());
-  std::vector<uint64_t> skip;
-  for (const auto& r : a.skip_records()) {
-    if (r.path() == partition_name) skip.push_back(r.offset());
-  }
-  std::sort(skip.begin(), skip.end());
+  // Key groups not to reduce: their ordinals.
+  const std::vector<uint64_t> skip =
+      SkippedOffsets(a, ReducePartitionName(a.task_index()));
 
   RunMerger merger;
   if (absl::Status s = merger.Open(fetched->run_files); !s.ok()) return s;

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -17,6 +18,7 @@ absl::Status CreateTaskProgressFile(const std::string& path) {
 }
 
 absl::StatusOr<TaskProgress*> TaskProgressFile(const std::string& path) {
+  if (path.empty()) return new TaskProgress{};  // lives as long as a mapping
   const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     return absl::InternalError(
@@ -30,6 +32,16 @@ absl::StatusOr<TaskProgress*> TaskProgressFile(const std::string& path) {
         absl::StrCat("cannot map ", path, ": ", strerror(errno)));
   }
   return static_cast<TaskProgress*>(p);
+}
+
+std::vector<uint64_t> SkippedOffsets(const mrpb::TaskAssignment& assignment,
+                                     const std::string& path) {
+  std::vector<uint64_t> skip;
+  for (const auto& r : assignment.skip_records()) {
+    if (r.path() == path) skip.push_back(r.offset());
+  }
+  std::sort(skip.begin(), skip.end());
+  return skip;
 }
 
 absl::StatusOr<TaskProgress> ReadTaskProgress(const std::string& path) {

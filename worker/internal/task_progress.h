@@ -14,7 +14,10 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "proto/mr.pb.h"
 
 namespace mr {
 
@@ -32,9 +35,14 @@ struct TaskProgress {
 // Creates the file at `path`, sized for a TaskProgress (worker side).
 absl::Status CreateTaskProgressFile(const std::string& path);
 
-// Maps the file at `path` (child side). The mapping lives until the process
-// ends.
+// Maps the file at `path` (child side); with no path, a private TaskProgress
+// that nobody reads. Either lives until the process ends.
 absl::StatusOr<TaskProgress*> TaskProgressFile(const std::string& path);
+
+// The offsets of `assignment`'s records to skip under `path` (a file for a
+// map, ReducePartitionName() for a reduce), sorted for binary_search.
+std::vector<uint64_t> SkippedOffsets(const mrpb::TaskAssignment& assignment,
+                                     const std::string& path);
 
 // Reads the file at `path` (worker side, after the child ended).
 absl::StatusOr<TaskProgress> ReadTaskProgress(const std::string& path);
