@@ -92,8 +92,7 @@ build() {
 # SIZE_MB/NUM_FILES MiB, file f starting at book f mod 8 (so files differ).
 # corpus.stamp records what was built; a corpus matching it is reused.
 make_corpus() {
-  local src=$REPO/../shared/data/gutenberg
-  [[ -d "$src" ]] || src=$REPO/tests/data/gutenberg
+  local src=${MR_DATA_DIR:-$REPO/../shared/data/gutenberg}
   local books=("$src"/pg-*.txt)
   [[ -f "${books[0]}" ]] || die "no Gutenberg books in $src"
   local dir=$WORK/corpus stamp=$WORK/corpus.stamp

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
@@ -62,7 +63,7 @@ MasterClient::MasterClient(std::string target, MasterClientOptions options)
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
       channel_(MakeChannel(target_)),
-      stub_(mrpb::Master::NewStub(channel_)) {}
+      stub_(mrpb::MasterClientService::NewStub(channel_)) {}
 
 void MasterClient::PrepareContext(grpc::ClientContext* ctx,
                                   absl::Duration timeout) {
@@ -75,18 +76,26 @@ absl::Status MasterClient::Convert(const grpc::Status& s) const {
 }
 
 absl::StatusOr<mrpb::SubmitJobResponse> MasterClient::Submit(
-    const mrpb::JobSpec& spec, const std::string& plugin_path) {
+    const mrpb::JobSpec& spec, const std::string& plugin_path,
+    const std::string& request_id) {
   mrpb::SubmitJobRequest request;
   *request.mutable_spec() = spec;
+  request.set_request_id(request_id.empty() ? NewRequestId() : request_id);
   if (!plugin_path.empty()) {
     ASSIGN_OR_RETURN(*request.mutable_plugin(), ReadPlugin(plugin_path));
     request.mutable_spec()->set_plugin_name(BaseName(plugin_path));
   }
-  grpc::ClientContext ctx;
-  PrepareContext(&ctx, options_.submit_timeout);
-  mrpb::SubmitJobResponse response;
-  RETURN_IF_ERROR(Convert(stub_->SubmitJob(&ctx, request, &response)));
-  return response;
+  absl::Duration backoff = options_.retry_initial_backoff;
+  for (int attempt = 0;; ++attempt) {
+    grpc::ClientContext ctx;
+    PrepareContext(&ctx, options_.submit_timeout);
+    mrpb::SubmitJobResponse response;
+    absl::Status s = Convert(stub_->SubmitJob(&ctx, request, &response));
+    if (s.ok()) return response;
+    if (!IsUnreachable(s) || attempt >= options_.submit_retries) return s;
+    Sleep(backoff);
+    backoff = std::min(backoff * 2, options_.retry_max_backoff);
+  }
 }
 
 absl::StatusOr<mrpb::GetJobStatusResponse> MasterClient::GetJobStatus(
@@ -100,12 +109,13 @@ absl::StatusOr<mrpb::GetJobStatusResponse> MasterClient::GetJobStatus(
   return response;
 }
 
-absl::StatusOr<mrpb::ListJobsResponse> MasterClient::ListJobs() {
+absl::StatusOr<mrpb::ListJobsResponse> MasterClient::ListJobs(bool all) {
   grpc::ClientContext ctx;
   PrepareContext(&ctx, options_.rpc_timeout);
+  mrpb::ListJobsRequest request;
+  request.set_all(all);
   mrpb::ListJobsResponse response;
-  RETURN_IF_ERROR(
-      Convert(stub_->ListJobs(&ctx, mrpb::ListJobsRequest(), &response)));
+  RETURN_IF_ERROR(Convert(stub_->ListJobs(&ctx, request, &response)));
   return response;
 }
 
@@ -132,14 +142,6 @@ absl::StatusOr<mrpb::ListWorkersResponse> MasterClient::ListWorkers() {
 absl::StatusOr<mrpb::JobStatus> MasterClient::WaitForJob(
     const std::string& job_id, absl::Duration poll_interval,
     const std::function<void(const mrpb::JobStatus&)>& on_status) {
-  auto sleep = [this](absl::Duration d) {
-    if (d <= absl::ZeroDuration()) return;
-    if (options_.sleep) {
-      options_.sleep(d);
-    } else {
-      absl::SleepFor(d);
-    }
-  };
   const int64_t limit_ms = absl::ToInt64Milliseconds(options_.unreachable_limit);
   absl::Duration backoff = options_.retry_initial_backoff;
   int64_t outage_start_ms = -1;  // -1: the last poll succeeded
@@ -157,7 +159,7 @@ absl::StatusOr<mrpb::JobStatus> MasterClient::WaitForJob(
                             r.status().message(), down_ms / 1000.0));
       }
       // Never sleep past the budget: the last retry happens at the limit.
-      sleep(std::min(backoff, absl::Milliseconds(limit_ms - down_ms)));
+      Sleep(std::min(backoff, absl::Milliseconds(limit_ms - down_ms)));
       backoff = std::min(backoff * 2, options_.retry_max_backoff);
       continue;
     }
@@ -169,8 +171,24 @@ absl::StatusOr<mrpb::JobStatus> MasterClient::WaitForJob(
     }
     if (on_status) on_status(r->status());
     if (IsTerminal(r->status().state())) return r->status();
-    sleep(poll_interval);
+    Sleep(poll_interval);
   }
+}
+
+void MasterClient::Sleep(absl::Duration d) const {
+  if (d <= absl::ZeroDuration()) return;
+  if (options_.sleep) {
+    options_.sleep(d);
+  } else {
+    absl::SleepFor(d);
+  }
+}
+
+std::string MasterClient::NewRequestId() {
+  // 128 random bits: ids of different submissions never meet.
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint64_t>(gen));
 }
 
 bool MasterClient::IsUnreachable(const absl::Status& status) {

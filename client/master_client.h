@@ -1,5 +1,5 @@
 // MasterClient: the client side of the Master service's client RPCs
-// (proto/mr.proto: SubmitJob, GetJobStatus, ListJobs, KillJob, ListWorkers),
+// (proto/client.proto: SubmitJob, GetJobStatus, ListJobs, KillJob, ListWorkers),
 // used by `mrctl` and by tests that drive a cluster.
 //
 //   mr::MasterClient client("127.0.0.1:7070");
@@ -38,8 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "proto/mr.grpc.pb.h"
-#include "proto/mr.pb.h"
+#include "proto/client.grpc.pb.h"
 
 namespace mr {
 
@@ -52,6 +51,11 @@ struct MasterClientOptions {
   // resolve the inputs into splits.
   // Default: 120 s.
   absl::Duration submit_timeout = absl::Seconds(120);
+
+  // Submit: how many times a submission whose answer was lost is sent again
+  // (with the same request id), waiting as WaitForJob does in between.
+  // Default: 3.
+  int submit_retries = 3;
 
   // WaitForJob: while the master is unreachable (UNAVAILABLE or
   // DEADLINE_EXCEEDED), wait this long before the first retry, then double
@@ -94,14 +98,21 @@ class MasterClient {
   // plugin file is missing / unreadable, InvalidArgument when it is not a
   // regular file. A refusal (OUTPUT_EXISTS, ...) is an OK result whose
   // error() is not OK.
+  //
+  // The request carries `request_id` (a random one when empty). A submission
+  // whose answer is lost (UNAVAILABLE, DEADLINE_EXCEEDED) is sent again with
+  // the same id, up to `submit_retries` times: the master answers a retry
+  // with the job the first request created, so a job never starts twice.
   absl::StatusOr<mrpb::SubmitJobResponse> Submit(
-      const mrpb::JobSpec& spec, const std::string& plugin_path);
+      const mrpb::JobSpec& spec, const std::string& plugin_path,
+      const std::string& request_id = "");
 
   // found() is false for a job the master does not know.
   absl::StatusOr<mrpb::GetJobStatusResponse> GetJobStatus(
       const std::string& job_id);
 
-  absl::StatusOr<mrpb::ListJobsResponse> ListJobs();
+  // With `all`, also the finished jobs retired from the scheduler.
+  absl::StatusOr<mrpb::ListJobsResponse> ListJobs(bool all = false);
 
   // error() is NOT_FOUND / ALREADY_FINISHED when there is nothing to kill.
   absl::StatusOr<mrpb::KillJobResponse> KillJob(const std::string& job_id);
@@ -137,13 +148,16 @@ class MasterClient {
   static void PrepareContext(grpc::ClientContext* ctx, absl::Duration timeout);
   // OK, or `s` converted to absl::Status with "master HOST:PORT: " prepended.
   absl::Status Convert(const grpc::Status& s) const;
+  // Sleeps `d` with options_.sleep, or for real.
+  void Sleep(absl::Duration d) const;
+  static std::string NewRequestId();
 
   // Constant after construction.
   const std::string target_;
   const MasterClientOptions options_;
   Clock* const clock_;
   const std::shared_ptr<grpc::Channel> channel_;
-  const std::unique_ptr<mrpb::Master::Stub> stub_;
+  const std::unique_ptr<mrpb::MasterClientService::Stub> stub_;
 };
 
 }  // namespace mr

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/mr.pb.h"
+#include "proto/job.pb.h"
 
 namespace mr {
 

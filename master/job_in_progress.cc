@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "master/state_codec.h"
 
 namespace mr {
 namespace {
@@ -144,12 +145,11 @@ Task* JobInProgress::FindRunning(mrpb::TaskKind kind, uint32_t index,
 std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
     Task* task, uint64_t attempt_id, const std::string& worker_address,
     int64_t now_ms,
-    const google::protobuf::Map<std::string, int64_t>& counters) {
+    const CounterMap& counters) {
   // A task that ran again (its output was lost) replaces what it counted.
   for (const auto& [name, value] : task->done_counters) counters_[name] -= value;
   for (const auto& [name, value] : counters) counters_[name] += value;
-  task->done_counters = std::map<std::string, int64_t>(counters.begin(),
-                                                       counters.end());
+  task->done_counters = counters;
   std::vector<RunningAttempt> losers;
   for (const RunningAttempt& a : task->running) {
     if (a.id == attempt_id) {
@@ -309,16 +309,17 @@ std::vector<RunningAttempt> JobInProgress::SettleMaps() {
   return running;
 }
 
-mrpb::JobRecord JobInProgress::Record() const {
-  mrpb::JobRecord r;
+mrstate::JobRecord JobInProgress::Record() const {
+  mrstate::JobRecord r;
   r.set_job_id(id_);
-  *r.mutable_spec() = spec_;
+  *r.mutable_spec() = ToStored(spec_);
   for (const auto& f : input_files_) r.add_input_files(f);
-  for (const auto& s : splits_) *r.add_splits() = s;
+  for (const auto& s : splits_) *r.add_splits() = ToStored(s);
   r.set_submit_time_ms(submit_wall_ms_);
-  r.set_state(state_);
+  r.set_state(ToStored(state_));
   r.set_error(error_);
   r.set_finish_time_ms(finish_wall_ms_);
+  r.set_request_id(request_id_);
   return r;
 }
 
@@ -400,7 +401,7 @@ mrpb::JobStatus JobInProgress::Status() const {
   s.set_maps_running(maps_running);
   s.set_reduces_done(reduces_done);
   s.set_reduces_running(reduces_running);
-  for (const auto& [name, value] : counters_) (*s.mutable_counters())[name] = value;
+  CountersToProto(counters_, s.mutable_counters());
   s.set_error(error_);
   s.set_submit_time_ms(submit_wall_ms_);
   s.set_finish_time_ms(finish_wall_ms_);

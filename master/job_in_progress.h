@@ -17,7 +17,11 @@
 #include <utility>
 #include <vector>
 
-#include "proto/mr.pb.h"
+#include "common/proto_maps.h"
+
+#include "proto/client.pb.h"
+#include "proto/state.pb.h"
+#include "proto/worker.pb.h"
 
 namespace mr {
 
@@ -67,8 +71,12 @@ class JobInProgress {
 
   const std::string& id() const { return id_; }
   const mrpb::JobSpec& spec() const { return spec_; }
+  // The client's id of the submission that created the job ("" if none).
+  const std::string& request_id() const { return request_id_; }
+  void set_request_id(std::string id) { request_id_ = std::move(id); }
   mrpb::JobState state() const { return state_; }
   bool running() const { return state_ == mrpb::JOB_RUNNING; }
+  int64_t finish_wall_ms() const { return finish_wall_ms_; }
   const mrpb::InputSplit& split(uint32_t map_index) const {
     return splits_[map_index];
   }
@@ -97,7 +105,7 @@ class JobInProgress {
   std::vector<RunningAttempt> AttemptSucceeded(
       Task* task, uint64_t attempt_id, const std::string& worker_address,
       int64_t now_ms,
-      const google::protobuf::Map<std::string, int64_t>& counters);
+      const CounterMap& counters);
 
   // Records a failed attempt. Returns false when the task has now failed
   // max_task_attempts times and the job must fail; true otherwise. A
@@ -155,7 +163,7 @@ class JobInProgress {
   std::vector<RunningAttempt> SettleMaps();
 
   // What the master store keeps of the job.
-  mrpb::JobRecord Record() const;
+  mrstate::JobRecord Record() const;
 
   // Maps done before a master restart whose output no worker has reported
   // holding: they run again. Returns how many.
@@ -184,6 +192,7 @@ class JobInProgress {
   const std::vector<mrpb::InputSplit> splits_;
   const int64_t submit_wall_ms_;
 
+  std::string request_id_;
   mrpb::JobState state_ = mrpb::JOB_RUNNING;
   std::string error_;
   int64_t finish_wall_ms_ = 0;

@@ -3,13 +3,18 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "apps/job_registry.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/names.h"
+#include "common/proto_maps.h"
 #include "master/input_splitter.h"
+#include "master/state_codec.h"
 
 namespace mr {
 namespace {
@@ -52,18 +57,35 @@ absl::Status PrepareOutputDir(const std::string& dir, bool overwrite) {
 
 // Attempt ids are reserved in the store this many at a time.
 constexpr uint64_t kAttemptIdBlock = 1000;
+// When the stored id counters are unreadable, attempt and worker ids restart
+// this far past the largest one the records name.
+constexpr uint64_t kLostIdsGap = 1000000;
+
+namespace {
+
+CounterMap CountersFromStored(
+    const google::protobuf::RepeatedPtrField<mrstate::Counter>& counters) {
+  CounterMap out;
+  for (const mrstate::Counter& c : counters) out[c.name()] += c.value();
+  return out;
+}
+
+}  // namespace
 
 JobTracker::JobTracker(const MasterOptions& options, PluginStore* plugins,
                        MasterStore* store)
     : options_(options),
       clock_(options.clock ? options.clock : Clock::Real()),
       plugins_(plugins),
-      store_(store) {
+      store_(store),
+      workers_(options.heartbeat_interval_ms, options.heartbeat_timeout_ms,
+               clock_->MonotonicMs()) {
   absl::MutexLock lock(&mu_);
   start_ms_ = clock_->MonotonicMs();
 }
 
 absl::Status JobTracker::Restore() {
+  WriteOnReturn write_on_return{this};
   if (store_ == nullptr) return absl::OkStatus();
   auto state = store_->Load();
   if (!state.ok()) return state.status();
@@ -72,27 +94,56 @@ absl::Status JobTracker::Restore() {
     absl::MutexLock lock(&mu_);
     next_job_seq_ = std::max<uint64_t>(1, state->ids.next_job_seq());
     next_attempt_id_ = std::max<uint64_t>(1, state->ids.attempt_id_limit());
-    attempt_id_limit_ = next_attempt_id_;
     next_worker_seq_ = std::max<uint64_t>(1, state->ids.next_worker_seq());
-    for (const mrpb::JobRecord& r : state->jobs) {
+    const bool ids_lost =
+        !state->has_ids && (!state->jobs.empty() || !state->tasks.empty() ||
+                            !state->quarantined.empty());
+    if (ids_lost) {
+      // The counters are lost: start past anything the records name, and
+      // far past any attempt or worker id that may have been handed out.
+      uint64_t max_attempt = 0;
+      for (const auto& [job_id, tasks] : state->tasks) {
+        for (const auto& t : tasks) max_attempt = std::max(max_attempt, t.attempt_id());
+      }
+      for (const mrstate::JobRecord& r : state->jobs) {
+        uint64_t seq = 0;
+        if (absl::SimpleAtoi(absl::StripPrefix(r.job_id(), "job-"), &seq)) {
+          next_job_seq_ = std::max(next_job_seq_, seq + 1);
+        }
+      }
+      next_attempt_id_ = max_attempt + kLostIdsGap;
+      next_worker_seq_ = kLostIdsGap;
+      MR_LOG(ERROR) << "the master's id counters are lost; continuing from job "
+                    << next_job_seq_ << ", attempt " << next_attempt_id_;
+    }
+    attempt_id_limit_ = next_attempt_id_;
+    for (const mrstate::JobRecord& r : state->jobs) {
+      const mrpb::JobState job_state = FromStored(r.state());
+      if (job_state == mrpb::JOB_STATE_UNSPECIFIED || r.splits_size() == 0) {
+        MR_LOG(ERROR) << "master state job/" << EscapeName(r.job_id())
+                      << " has no state or no input; left out";
+        continue;
+      }
       std::vector<std::string> files(r.input_files().begin(),
                                      r.input_files().end());
-      std::vector<mrpb::InputSplit> splits(r.splits().begin(), r.splits().end());
+      std::vector<mrpb::InputSplit> splits;
+      for (const auto& split : r.splits()) splits.push_back(FromStored(split));
       auto job = std::make_unique<JobInProgress>(
-          r.job_id(), r.spec(), std::move(files), std::move(splits),
-          r.submit_time_ms());
-      for (const mrpb::TaskRecord& t : state->tasks[r.job_id()]) {
-        const std::map<std::string, int64_t> counters(t.counters().begin(),
-                                                      t.counters().end());
-        if (t.kind() == mrpb::MAP && t.index() < job->num_maps()) {
+          r.job_id(), FromStored(r.spec()), std::move(files),
+          std::move(splits), r.submit_time_ms());
+      job->set_request_id(r.request_id());
+      for (const mrstate::TaskRecord& t : state->tasks[r.job_id()]) {
+        const CounterMap counters = CountersFromStored(t.counters());
+        if (t.kind() == mrstate::MAP && t.index() < job->num_maps()) {
           job->RestoreMapDone(t.index(), t.attempt_id(), counters);
-        } else if (t.kind() == mrpb::REDUCE &&
+        } else if (t.kind() == mrstate::REDUCE &&
                    t.index() < job->spec().num_reduces()) {
           job->RestoreReduceDone(t.index(), counters);
         }
       }
-      if (r.state() != mrpb::JOB_RUNNING) {
-        job->Finish(r.state(), r.error(), r.finish_time_ms());
+      if (!r.request_id().empty()) requests_[r.request_id()] = r.job_id();
+      if (job_state != mrpb::JOB_RUNNING) {
+        job->Finish(job_state, r.error(), r.finish_time_ms());
       } else if (job->AllReducesDone()) {
         to_commit.push_back(r.job_id());  // died while committing
         committing_jobs_.insert(r.job_id());
@@ -100,11 +151,12 @@ absl::Status JobTracker::Restore() {
         relocation_pending_ = true;
       }
       MR_LOG(INFO) << "restored " << r.job_id() << " ("
-                   << mrpb::JobState_Name(r.state()) << ")";
+                   << mrpb::JobState_Name(job_state) << ")";
       job_order_.push_back(r.job_id());
       jobs_[r.job_id()] = std::move(job);
     }
     start_ms_ = clock_->MonotonicMs();
+    RetireFinishedJobs();
   }
   for (const std::string& id : to_commit) CommitJob(id);
   return absl::OkStatus();
@@ -112,32 +164,48 @@ absl::Status JobTracker::Restore() {
 
 void JobTracker::PersistIds() {
   if (store_ == nullptr) return;
-  mrpb::MasterIds ids;
+  mrstate::MasterIds ids;
   ids.set_next_job_seq(next_job_seq_);
   ids.set_attempt_id_limit(attempt_id_limit_);
   ids.set_next_worker_seq(next_worker_seq_);
-  if (absl::Status s = store_->PutIds(ids); !s.ok()) MR_LOG(ERROR) << s;
+  pending_writes_.PutIds(ids);
 }
 
 void JobTracker::Persist(const JobInProgress& job) {
   if (store_ == nullptr) return;
   PersistIds();
-  if (absl::Status s = store_->PutJob(job.Record()); !s.ok()) {
-    MR_LOG(ERROR) << job.id() << ": " << s;
-  }
+  pending_writes_.PutJob(job.Record());
 }
 
 void JobTracker::PersistTask(
     const JobInProgress& job, const Task& task,
-    const google::protobuf::Map<std::string, int64_t>& counters) {
+    const CounterMap& counters) {
   if (store_ == nullptr) return;
-  mrpb::TaskRecord r;
-  r.set_kind(task.kind);
+  mrstate::TaskRecord r;
+  r.set_kind(ToStored(task.kind));
   r.set_index(task.index);
   r.set_attempt_id(task.done_attempt);
-  *r.mutable_counters() = counters;
-  if (absl::Status s = store_->PutTask(job.id(), r); !s.ok()) {
-    MR_LOG(ERROR) << job.id() << ": " << s;
+  for (const auto& [name, value] : counters) {
+    mrstate::Counter* c = r.add_counters();
+    c->set_name(name);
+    c->set_value(value);
+  }
+  pending_writes_.PutTask(job.id(), r);
+}
+
+void JobTracker::FlushWrites() {
+  if (store_ == nullptr) return;
+  // store_mu_ first: batches taken in order from mu_ are written in order.
+  absl::MutexLock store_lock(&store_mu_);
+  MasterStore::Batch batch;
+  {
+    absl::MutexLock lock(&mu_);
+    if (pending_writes_.empty()) return;
+    std::swap(batch, pending_writes_);
+  }
+  if (absl::Status s = store_->Write(&batch); !s.ok()) {
+    MR_LOG(ERROR) << s << " (what was not recorded is recomputed after a "
+                  << "restart)";
   }
 }
 
@@ -171,8 +239,7 @@ mrpb::SubmitJobResponse::Error JobTracker::ValidateSpec(
   if (spec->sort_buffer_bytes() == 0) {
     spec->set_sort_buffer_bytes(kDefaultSortBuffer);
   }
-  const std::map<std::string, std::string> params(spec->params().begin(),
-                                                  spec->params().end());
+  const ParamMap params = ParamsFromProto(spec->params());
   const bool has_plugin = !spec->plugin_name().empty() || !plugin.empty();
   if (has_plugin == !spec->app().empty()) {
     *message = "give exactly one of an app and a plugin";
@@ -217,8 +284,10 @@ mrpb::SubmitJobResponse::Error JobTracker::ValidateSpec(
 
 mrpb::SubmitJobResponse JobTracker::Submit(
     const mrpb::SubmitJobRequest& request) {
+  WriteOnReturn write_on_return{this};
   using R = mrpb::SubmitJobResponse;
   mrpb::SubmitJobResponse response;
+  if (DuplicateSubmission(request.request_id(), &response)) return response;
   mrpb::JobSpec spec = request.spec();
   std::string message;
   R::Error error = ValidateSpec(&spec, request.plugin(), &message);
@@ -251,6 +320,10 @@ mrpb::SubmitJobResponse JobTracker::Submit(
       ComputeSplits(inputs, spec.split_size());
 
   absl::MutexLock lock(&mu_);
+  // A retry may have raced the first request here.
+  if (DuplicateSubmissionLocked(request.request_id(), &response)) {
+    return response;
+  }
   for (const auto& [id, job] : jobs_) {
     if (job->running() && job->spec().output_dir() == spec.output_dir()) {
       response.set_error(R::OUTPUT_IN_USE);
@@ -278,6 +351,8 @@ mrpb::SubmitJobResponse JobTracker::Submit(
   const uint32_t num_maps = splits.size();
   jobs_[id] = std::make_unique<JobInProgress>(id, spec, std::move(*files),
                                     std::move(splits), clock_->WallMs());
+  jobs_[id]->set_request_id(request.request_id());
+  if (!request.request_id().empty()) requests_[request.request_id()] = id;
   job_order_.push_back(id);
   ++work_epoch_;
   Persist(*jobs_[id]);
@@ -291,24 +366,64 @@ mrpb::SubmitJobResponse JobTracker::Submit(
   return response;
 }
 
+bool JobTracker::DuplicateSubmission(const std::string& request_id,
+                                     mrpb::SubmitJobResponse* response) {
+  absl::MutexLock lock(&mu_);
+  return DuplicateSubmissionLocked(request_id, response);
+}
+
+bool JobTracker::DuplicateSubmissionLocked(const std::string& request_id,
+                                           mrpb::SubmitJobResponse* response) {
+  if (request_id.empty()) return false;
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return false;
+  auto job = jobs_.find(it->second);
+  const mrpb::JobStatus* retired = FindRetired(it->second);
+  response->set_error(mrpb::SubmitJobResponse::OK);
+  response->set_job_id(it->second);
+  response->set_num_maps(job != jobs_.end() ? job->second->num_maps()
+                         : retired != nullptr ? retired->maps_total()
+                                              : 0);
+  response->set_duplicate(true);
+  MR_LOG(INFO) << "request " << EscapeName(request_id) << " retried: it created "
+               << it->second;
+  return true;
+}
+
 std::optional<mrpb::JobStatus> JobTracker::GetStatus(const std::string& job_id) {
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return std::nullopt;
-  return it->second->Status();
+  if (it != jobs_.end()) return it->second->Status();
+  if (const mrpb::JobStatus* retired = FindRetired(job_id)) return *retired;
+  return std::nullopt;
 }
 
-std::vector<mrpb::JobStatus> JobTracker::ListJobs() {
+std::vector<mrpb::JobStatus> JobTracker::ListJobs(bool all) {
   absl::MutexLock lock(&mu_);
   std::vector<mrpb::JobStatus> out;
+  if (all) {
+    for (const auto& [id, status] : retired_) out.push_back(status);
+  }
   for (const std::string& id : job_order_) out.push_back(jobs_[id]->Status());
+  // In submission order: job ids grow with it, and the shorter id is older.
+  std::sort(out.begin(), out.end(),
+            [](const mrpb::JobStatus& a, const mrpb::JobStatus& b) {
+              return std::make_pair(a.job_id().size(), a.job_id()) <
+                     std::make_pair(b.job_id().size(), b.job_id());
+            });
   return out;
 }
 
 mrpb::KillJobResponse JobTracker::Kill(const std::string& job_id) {
+  WriteOnReturn write_on_return{this};
   mrpb::KillJobResponse response;
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
+  if (it == jobs_.end() && FindRetired(job_id) != nullptr) {
+    response.set_error(mrpb::KillJobResponse::ALREADY_FINISHED);
+    response.set_message(absl::StrCat(job_id, " has already finished"));
+    return response;
+  }
   if (it == jobs_.end()) {
     response.set_error(mrpb::KillJobResponse::NOT_FOUND);
     response.set_message(absl::StrCat("no job ", job_id));
@@ -327,43 +442,23 @@ mrpb::KillJobResponse JobTracker::Kill(const std::string& job_id) {
 
 std::vector<mrpb::WorkerInfo> JobTracker::ListWorkers() {
   absl::MutexLock lock(&mu_);
-  const int64_t now = clock_->MonotonicMs();
-  std::vector<mrpb::WorkerInfo> out;
-  for (const auto& [id, w] : workers_) {
-    mrpb::WorkerInfo info;
-    info.set_worker_id(id);
-    info.set_address(w.address);
-    info.set_slots(w.slots);
-    info.set_running_tasks(w.running);
-    info.set_last_heartbeat_ms_ago(now - w.last_heartbeat_ms);
-    info.set_hostname(w.hostname);
-    info.set_pid(w.pid);
-    out.push_back(std::move(info));
-  }
-  return out;
+  return workers_.List(clock_->MonotonicMs());
 }
 
 // ------------------------------------------------------------------ workers
 
 mrpb::RegisterWorkerResponse JobTracker::Register(
     const mrpb::RegisterWorkerRequest& request) {
+  WriteOnReturn write_on_return{this};
   absl::MutexLock lock(&mu_);
   // A worker that restarted on the same address is a new worker; whatever
   // the old one held is gone.
-  std::vector<std::string> stale;
-  for (const auto& [id, w] : workers_) {
-    if (w.address == request.address()) stale.push_back(id);
+  for (const std::string& id : workers_.AtAddress(request.address())) {
+    RemoveWorker(id, "re-registered");
   }
-  for (const std::string& id : stale) RemoveWorker(id, "re-registered");
-
-  WorkerState w;
-  w.id = absl::StrFormat("w%04d", next_worker_seq_++);
+  WorkerState& w = *workers_.Add(absl::StrFormat("w%04d", next_worker_seq_++),
+                                 request, clock_->MonotonicMs());
   PersistIds();
-  w.address = request.address();
-  w.hostname = request.hostname();
-  w.pid = request.pid();
-  w.slots = request.slots();
-  w.last_heartbeat_ms = clock_->MonotonicMs();
   MR_LOG(INFO) << "registered worker " << w.id << " at " << w.address << " ("
                << w.slots << " slots, pid " << w.pid << ", holding "
                << request.held_outputs_size() << " map outputs)";
@@ -386,25 +481,23 @@ mrpb::RegisterWorkerResponse JobTracker::Register(
   mrpb::RegisterWorkerResponse response;
   response.set_worker_id(w.id);
   response.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
-  workers_[w.id] = std::move(w);
   return response;
 }
 
 mrpb::HeartbeatResponse JobTracker::Heartbeat(
     const mrpb::HeartbeatRequest& request) {
+  WriteOnReturn write_on_return{this};
   mrpb::HeartbeatResponse response;
   std::vector<std::string> to_commit;
   {
     absl::MutexLock lock(&mu_);
-    auto it = workers_.find(request.worker_id());
-    if (it == workers_.end()) {
+    WorkerState* worker = workers_.Find(request.worker_id());
+    if (worker == nullptr) {
       response.set_status(mrpb::HeartbeatResponse::UNKNOWN_WORKER);
       return response;
     }
-    WorkerState* worker = &it->second;
-    worker->last_heartbeat_ms = clock_->MonotonicMs();
+    workers_.Heard(worker, clock_->MonotonicMs());
     worker->running = request.running_attempts_size();
-    ++worker->beats;
     DropLostAssignments(worker, request);
     for (const mrpb::TaskReport& report : request.reports()) {
       ProcessReport(worker, report, &to_commit);
@@ -452,12 +545,12 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
           absl::Milliseconds(std::min(kIdleLongPollMs,
                                       options_.heartbeat_interval_ms)));
       // The worker may have been declared dead meanwhile.
-      it = workers_.find(request.worker_id());
-      if (it == workers_.end()) {
+      worker = workers_.Find(request.worker_id());
+      if (worker == nullptr) {
         response.set_status(mrpb::HeartbeatResponse::UNKNOWN_WORKER);
         return response;
       }
-      AssignTasks(&it->second, request.free_slots(), 0, &response);
+      AssignTasks(worker, request.free_slots(), 0, &response);
     }
 
     bool busy = false;
@@ -496,12 +589,13 @@ void JobTracker::ProcessReport(WorkerState* worker,
       job->AttemptFailed(task, attempt, "reported success without commit approval");
       return;
     }
+    const CounterMap counters = CountersFromProto(report.counters());
     for (const RunningAttempt& loser :
          job->AttemptSucceeded(task, attempt, worker->address,
-                               clock_->MonotonicMs(), report.counters())) {
+                               clock_->MonotonicMs(), counters)) {
       KillAttempt(loser.id, loser.worker_id);
     }
-    PersistTask(*job, *task, report.counters());
+    PersistTask(*job, *task, counters);
     if (task->kind == mrpb::REDUCE && job->AllReducesDone() &&
         committing_jobs_.insert(job->id()).second) {
       to_commit->push_back(job->id());
@@ -571,8 +665,7 @@ void JobTracker::DropLostAssignments(WorkerState* worker,
 
 void JobTracker::KillAttempt(uint64_t attempt_id, const std::string& worker_id) {
   live_attempts_.erase(attempt_id);
-  auto w = workers_.find(worker_id);
-  if (w != workers_.end()) w->second.pending_kills.push_back(attempt_id);
+  workers_.KillOnNextBeat(worker_id, attempt_id);
 }
 
 void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
@@ -677,19 +770,24 @@ mrpb::GetMapOutputsResponse JobTracker::GetMapOutputs(
 }
 
 void JobTracker::CheckWorkerLiveness() {
+  WriteOnReturn write_on_return{this};
   absl::MutexLock lock(&mu_);
   const int64_t now = clock_->MonotonicMs();
-  std::vector<std::string> dead;
-  for (const auto& [id, w] : workers_) {
-    if (now - w.last_heartbeat_ms > options_.heartbeat_timeout_ms) {
-      dead.push_back(id);
-    }
+  int64_t stalled_ms = 0;
+  const std::vector<std::string> dead = workers_.CheckSilent(now, &stalled_ms);
+  if (stalled_ms > 0) {
+    MR_LOG(WARNING) << "the master made no progress for " << stalled_ms
+                    << " ms; workers get " << options_.heartbeat_timeout_ms
+                    << " ms from now to heartbeat before any is declared dead";
   }
   for (const std::string& id : dead) {
     RemoveWorker(id, absl::StrCat("no heartbeat for ",
                                   options_.heartbeat_timeout_ms, " ms"));
   }
-  if (relocation_pending_ && now - start_ms_ > options_.heartbeat_timeout_ms) {
+  RetireFinishedJobs();
+  if (relocation_pending_ &&
+      now - std::max(start_ms_, workers_.resumed_ms()) >
+          options_.heartbeat_timeout_ms) {
     relocation_pending_ = false;
     for (auto& [job_id, job] : jobs_) {
       if (!job->running()) continue;
@@ -702,10 +800,44 @@ void JobTracker::CheckWorkerLiveness() {
   }
 }
 
+int64_t JobTracker::LivenessPeriodMs() {
+  absl::MutexLock lock(&mu_);
+  return workers_.CheckPeriodMs();
+}
+
+void JobTracker::RetireFinishedJobs() {
+  const int64_t now_wall = clock_->WallMs();
+  std::vector<std::string> keep;
+  keep.reserve(job_order_.size());
+  for (const std::string& id : job_order_) {
+    const JobInProgress& job = *jobs_[id];
+    if (job.running() || committing_jobs_.count(id) > 0 ||
+        now_wall - job.finish_wall_ms() < options_.job_retention_ms) {
+      keep.push_back(id);
+      continue;
+    }
+    Retire(id);
+  }
+  job_order_.swap(keep);
+}
+
+void JobTracker::Retire(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  mrpb::JobStatus status = it->second->Status();
+  status.set_retired(true);
+  retired_[job_id] = std::move(status);
+  jobs_.erase(it);
+}
+
+const mrpb::JobStatus* JobTracker::FindRetired(const std::string& job_id) const {
+  auto it = retired_.find(job_id);
+  return it == retired_.end() ? nullptr : &it->second;
+}
+
 void JobTracker::RemoveWorker(const std::string& worker_id,
                               const std::string& why) {
   MR_LOG(WARNING) << "worker " << worker_id << " declared dead: " << why;
-  workers_.erase(worker_id);
+  workers_.Remove(worker_id);
   ++work_epoch_;
   for (const auto& [job_id, job] : jobs_) {
     for (uint64_t attempt : job->WorkerLost(worker_id)) {
@@ -721,7 +853,7 @@ void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
   }
   job->Finish(state, error, clock_->WallMs());
   Persist(*job);
-  for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job->id());
+  workers_.JobFinished(job->id());
   // Late attempts may still write under _temporary; workers remove their
   // own attempt directories when told to kill them.
   absl::Status s = RemoveAll(TemporaryDir(job->spec().output_dir()));
@@ -731,6 +863,7 @@ void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
 }
 
 void JobTracker::CommitJob(const std::string& job_id) {
+  WriteOnReturn write_on_return{this};
   std::string output_dir;
   {
     absl::MutexLock lock(&mu_);
@@ -750,7 +883,7 @@ void JobTracker::CommitJob(const std::string& job_id) {
   for (const RunningAttempt& a : job->SettleMaps()) KillAttempt(a.id, a.worker_id);
   job->Finish(mrpb::JOB_SUCCEEDED, "", clock_->WallMs());
   Persist(*job);
-  for (auto& [id, w] : workers_) w.pending_finished_jobs.insert(job_id);
+  workers_.JobFinished(job_id);
   MR_LOG(INFO) << job_id << " succeeded; output in " << output_dir;
 }
 

@@ -9,9 +9,10 @@
 // job's reduces once all its maps are done), attempts to kill, and finished
 // jobs whose map output the worker may drop.
 //
-// Thread-safety: thread-safe; every public method takes mu_. File I/O on a
-// job's output directory (preparing it, the job commit) happens without mu_
-// held, except the small clean-ups of a failed or killed job.
+// Thread-safety: thread-safe; every public method takes mu_. No file I/O
+// happens under mu_: state records are gathered under it and written after
+// (FlushWrites), and a job's output directory is prepared and committed
+// without it.
 #ifndef MR_MASTER_JOB_TRACKER_H_
 #define MR_MASTER_JOB_TRACKER_H_
 
@@ -29,7 +30,9 @@
 #include "master/master_options.h"
 #include "master/master_store.h"
 #include "master/plugin_store.h"
-#include "proto/mr.pb.h"
+#include "master/worker_registry.h"
+#include "proto/client.pb.h"
+#include "proto/worker.pb.h"
 
 namespace mr {
 
@@ -49,7 +52,9 @@ class JobTracker {
   // ---- clients
   mrpb::SubmitJobResponse Submit(const mrpb::SubmitJobRequest& request);
   std::optional<mrpb::JobStatus> GetStatus(const std::string& job_id);
-  std::vector<mrpb::JobStatus> ListJobs();
+  // The jobs in the working set; with `all`, retired ones too. In
+  // submission order.
+  std::vector<mrpb::JobStatus> ListJobs(bool all = false);
   mrpb::KillJobResponse Kill(const std::string& job_id);
   std::vector<mrpb::WorkerInfo> ListWorkers();
 
@@ -63,23 +68,14 @@ class JobTracker {
       const mrpb::GetMapOutputsRequest& request);
 
   // Declares dead every worker silent for longer than the heartbeat timeout
-  // and re-queues its work. Called periodically by the master.
+  // and re-queues its work; retires jobs finished for longer than the
+  // retention period. Called every LivenessPeriodMs() by the master. A gap
+  // between two calls longer than a stall threshold means the master itself
+  // stalled: workers then get a full timeout from now.
   void CheckWorkerLiveness();
+  int64_t LivenessPeriodMs() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  struct WorkerState {
-    std::string id;
-    std::string address;
-    std::string hostname;
-    int64_t pid = 0;
-    uint32_t slots = 0;
-    uint32_t running = 0;
-    int64_t last_heartbeat_ms = 0;
-    uint64_t beats = 0;
-    std::vector<uint64_t> pending_kills;
-    std::set<std::string> pending_finished_jobs;
-  };
-
   // Where a running attempt lives.
   struct AttemptRef {
     std::string job_id;
@@ -91,6 +87,15 @@ class JobTracker {
     // lost with a response.
     uint64_t assigned_in_beat = 0;
   };
+
+  // A submission whose request id created a job before: fills `response`
+  // with that job and returns true.
+  bool DuplicateSubmission(const std::string& request_id,
+                           mrpb::SubmitJobResponse* response)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  bool DuplicateSubmissionLocked(const std::string& request_id,
+                                 mrpb::SubmitJobResponse* response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Submission steps that need no lock.
   mrpb::SubmitJobResponse::Error ValidateSpec(mrpb::JobSpec* spec,
@@ -118,20 +123,33 @@ class JobTracker {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveWorker(const std::string& worker_id, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves jobs finished longer than job_retention_ms ago out of the working
+  // set (jobs_, job_order_) into retired_.
+  void RetireFinishedJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Retire(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const mrpb::JobStatus* FindRetired(const std::string& job_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<std::string> LiveWorkers() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::vector<std::string> ids;
-    for (const auto& [id, w] : workers_) ids.push_back(id);
-    return ids;
+    return workers_.Ids();
   }
-  // Records in the store (failures are logged: the master runs on, and
-  // what was not recorded is recomputed after a restart).
+  // Records in the store: the records join pending_writes_, which the
+  // public method that made them writes once it has released mu_ (see
+  // WriteOnReturn). Failures are logged: the master runs on, and what was
+  // not recorded is recomputed after a restart.
   void Persist(const JobInProgress& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PersistIds() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PersistTask(const JobInProgress& job, const Task& task,
-                   const google::protobuf::Map<std::string, int64_t>& counters)
+                   const CounterMap& counters)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t NextAttemptId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes pending_writes_ to the store, without mu_ held.
+  void FlushWrites() ABSL_LOCKS_EXCLUDED(mu_, store_mu_);
+  // Declared before a method's MutexLock: flushes once the lock is gone.
+  struct WriteOnReturn {
+    JobTracker* const tracker;
+    ~WriteOnReturn() { tracker->FlushWrites(); }
+  };
 
   // Writes _SUCCESS and removes _temporary; then marks the job succeeded.
   void CommitJob(const std::string& job_id) ABSL_LOCKS_EXCLUDED(mu_);
@@ -141,7 +159,11 @@ class JobTracker {
   PluginStore* const plugins_;
   MasterStore* const store_;
 
+  // Lock order: store_mu_ before mu_. store_mu_ only orders the writes of
+  // FlushWrites; nothing else waits on it.
+  absl::Mutex store_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   absl::Mutex mu_;
+  MasterStore::Batch pending_writes_ ABSL_GUARDED_BY(mu_);
   uint64_t next_job_seq_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_worker_seq_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_attempt_id_ ABSL_GUARDED_BY(mu_) = 1;
@@ -150,11 +172,17 @@ class JobTracker {
   // within the heartbeat timeout of it are recomputed.
   int64_t start_ms_ ABSL_GUARDED_BY(mu_) = 0;
   bool relocation_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // The working set: running jobs, and finished ones within retention.
   std::map<std::string, std::unique_ptr<JobInProgress>> jobs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> job_order_ ABSL_GUARDED_BY(mu_);  // submission order
-  std::map<std::string, WorkerState> workers_ ABSL_GUARDED_BY(mu_);
+  // Finished jobs past retention: their final status only.
+  std::map<std::string, mrpb::JobStatus> retired_ ABSL_GUARDED_BY(mu_);
+
+  WorkerRegistry workers_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, AttemptRef> live_attempts_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> committing_jobs_ ABSL_GUARDED_BY(mu_);
+  // The client's request id of each submission -> the job it created.
+  std::map<std::string, std::string> requests_ ABSL_GUARDED_BY(mu_);
   // Reduce attempts waiting for a lost map output to be recomputed, by
   // attempt id, with their worker and job. Their slots do not count against
   // map work: otherwise reduces holding every slot would wait forever for

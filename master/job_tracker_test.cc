@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "common/proto_maps.h"
 
 namespace mr {
 namespace {
@@ -65,7 +66,7 @@ class JobTrackerTest : public ::testing::Test {
     r.set_task_index(a.task_index());
     r.set_attempt_id(a.attempt_id());
     r.set_state(mrpb::ATTEMPT_SUCCEEDED);
-    (*r.mutable_counters())["map input records"] = 1;
+    CountersToProto({{"map input records", 1}}, r.mutable_counters());
     return r;
   }
 
@@ -113,7 +114,7 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommitsTheJob) {
   EXPECT_EQ(status->state(), mrpb::JOB_SUCCEEDED);
   EXPECT_EQ(status->maps_done(), 2u);
   EXPECT_EQ(status->reduces_done(), 2u);
-  EXPECT_EQ(status->counters().at("map input records"), 4);
+  EXPECT_EQ(CountersFromProto(status->counters()).at("map input records"), 4);
   EXPECT_TRUE(PathExists(root_ + "/out/_SUCCESS"));
 
   // The next heartbeat tells the worker to drop the job's map output.
@@ -141,9 +142,13 @@ TEST_F(JobTrackerTest, OnlyTheCurrentAttemptMayCommit) {
 
   // w1 goes silent and is declared dead: its reduce is re-queued, and its
   // map output (which the reduce needs) is recomputed first.
-  clock_.Advance(6000);
-  Beat(w2, 0);
-  tracker_->CheckWorkerLiveness();
+  // (The master runs its liveness check every 100 ms meanwhile: one check
+  // after a silent gap would look like a stall of the master itself.)
+  for (int i = 0; i < 60; ++i) {
+    clock_.Advance(100);
+    Beat(w2, 0);
+    tracker_->CheckWorkerLiveness();
+  }
   auto m2 = Beat(w2, 1);
   ASSERT_EQ(m2.assignments_size(), 1);
   EXPECT_EQ(m2.assignments(0).kind(), mrpb::MAP);
@@ -212,7 +217,7 @@ TEST_F(JobTrackerTest, BackupAttemptOfAStragglerWinsAndTheOriginalIsKilled) {
   Beat(w1, 0, {Done(slow.assignments(0))});
   auto status = tracker_->GetStatus(submitted.job_id());
   EXPECT_EQ(status->maps_done(), 2u);
-  EXPECT_EQ(status->counters().at("map input records"), 2);
+  EXPECT_EQ(CountersFromProto(status->counters()).at("map input records"), 2);
 }
 
 TEST_F(JobTrackerTest, SkipsARecordAfterTwoCrashesOnIt) {
@@ -305,6 +310,94 @@ TEST_F(JobTrackerTest, RefusesBadSubmissions) {
   req.mutable_spec()->set_output_dir("relative/out");
   EXPECT_EQ(tracker_->Submit(req).error(),
             mrpb::SubmitJobResponse::INVALID_SPEC);
+}
+
+TEST_F(JobTrackerTest, ASilentWorkerIsDeclaredDeadAfterTheTimeout) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 1);
+  for (int i = 0; i < 50; ++i) {  // 5 s in steps of the liveness period
+    tracker_->CheckWorkerLiveness();
+    clock_.Advance(100);
+  }
+  tracker_->CheckWorkerLiveness();
+  EXPECT_EQ(tracker_->ListWorkers().size(), 1u);  // exactly 5000 ms: alive
+  clock_.Advance(100);
+  tracker_->CheckWorkerLiveness();
+  EXPECT_TRUE(tracker_->ListWorkers().empty());
+}
+
+TEST_F(JobTrackerTest, AStalledMasterDoesNotBlameItsWorkers) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 1);
+  tracker_->CheckWorkerLiveness();
+  clock_.Advance(10000);  // the master was stopped for 10 s
+  tracker_->CheckWorkerLiveness();
+  ASSERT_EQ(tracker_->ListWorkers().size(), 1u);
+  // From the resumption on, the worker has the full timeout...
+  for (int i = 0; i < 50; ++i) {
+    clock_.Advance(100);
+    tracker_->CheckWorkerLiveness();
+  }
+  EXPECT_EQ(tracker_->ListWorkers().size(), 1u);
+  // ...and no more.
+  clock_.Advance(100);
+  tracker_->CheckWorkerLiveness();
+  EXPECT_TRUE(tracker_->ListWorkers().empty());
+}
+
+TEST_F(JobTrackerTest, ARetriedSubmissionReturnsTheJobTheFirstCreated) {
+  mrpb::SubmitJobRequest req;
+  req.mutable_spec()->set_app("wordcount");
+  req.mutable_spec()->add_inputs(root_ + "/in/*.txt");
+  req.mutable_spec()->set_output_dir(root_ + "/out");
+  req.set_request_id("req-1");
+  auto first = tracker_->Submit(req);
+  ASSERT_EQ(first.error(), mrpb::SubmitJobResponse::OK);
+  EXPECT_FALSE(first.duplicate());
+  auto again = tracker_->Submit(req);
+  ASSERT_EQ(again.error(), mrpb::SubmitJobResponse::OK);
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.job_id(), first.job_id());
+  EXPECT_EQ(again.num_maps(), first.num_maps());
+  EXPECT_EQ(tracker_->ListJobs().size(), 1u);
+  // Another id is another submission (refused here: the output is in use).
+  req.set_request_id("req-2");
+  EXPECT_EQ(tracker_->Submit(req).error(),
+            mrpb::SubmitJobResponse::OUTPUT_IN_USE);
+}
+
+TEST_F(JobTrackerTest, FinishedJobsRetireAfterTheRetentionPeriod) {
+  options_.job_retention_ms = 60000;
+  tracker_ = std::make_unique<JobTracker>(options_, plugins_.get(), nullptr);
+  const std::string w = RegisterWorker("127.0.0.1:1", 8);
+  auto submitted = Submit(/*split_size=*/100, /*reduces=*/1);
+  ASSERT_EQ(submitted.error(), mrpb::SubmitJobResponse::OK);
+  auto maps = Beat(w, 8);
+  ASSERT_EQ(maps.assignments_size(), 1);
+  auto reduces = Beat(w, 8, {Done(maps.assignments(0))});
+  ASSERT_EQ(reduces.assignments_size(), 1);
+  ASSERT_EQ(Commit(w, reduces.assignments(0)),
+            mrpb::CommitTaskResponse::COMMIT);
+  Beat(w, 8, {Done(reduces.assignments(0))});
+  ASSERT_EQ(tracker_->GetStatus(submitted.job_id())->state(),
+            mrpb::JOB_SUCCEEDED);
+
+  clock_.Advance(59000);
+  tracker_->CheckWorkerLiveness();
+  Beat(w, 8);
+  EXPECT_EQ(tracker_->ListJobs().size(), 1u);
+  clock_.Advance(2000);
+  tracker_->CheckWorkerLiveness();
+  EXPECT_TRUE(tracker_->ListJobs().empty());
+  auto all = tracker_->ListJobs(/*all=*/true);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0].retired());
+  EXPECT_EQ(all[0].state(), mrpb::JOB_SUCCEEDED);
+  // One map and one reduce, each reporting 1 (see Done()).
+  EXPECT_EQ(CountersFromProto(all[0].counters()).at("map input records"), 2);
+  auto status = tracker_->GetStatus(submitted.job_id());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(status->retired());
+  EXPECT_EQ(tracker_->Kill(submitted.job_id()).error(),
+            mrpb::KillJobResponse::ALREADY_FINISHED);
 }
 
 }  // namespace

@@ -23,7 +23,9 @@ absl::Status Master::Init() {
   ASSIGN_OR_RETURN(store_, MasterStore::Open(options_.state_dir + "/db"));
   tracker_ = std::make_unique<JobTracker>(options_, &plugins_, store_.get());
   RETURN_IF_ERROR(tracker_->Restore(), "restoring the master's state");
-  service_ = std::make_unique<MasterService>(tracker_.get(), &plugins_);
+  worker_service_ =
+      std::make_unique<MasterWorkerService>(tracker_.get(), &plugins_);
+  client_service_ = std::make_unique<MasterClientService>(tracker_.get());
   return absl::OkStatus();
 }
 
@@ -34,7 +36,8 @@ absl::Status Master::Start() {
                            grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(256 << 20);
   builder.SetMaxSendMessageSize(256 << 20);
-  builder.RegisterService(service_.get());
+  builder.RegisterService(worker_service_.get());
+  builder.RegisterService(client_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -47,8 +50,8 @@ absl::Status Master::Start() {
 }
 
 void Master::LivenessLoop() {
-  const absl::Duration period = absl::Milliseconds(
-      std::max<int64_t>(50, options_.heartbeat_timeout_ms / 10));
+  const absl::Duration period =
+      absl::Milliseconds(tracker_->LivenessPeriodMs());
   while (!stop_.WaitForNotificationWithTimeout(period)) {
     tracker_->CheckWorkerLiveness();
   }

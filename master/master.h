@@ -45,7 +45,8 @@ class Master {
   PluginStore plugins_;
   std::unique_ptr<MasterStore> store_;
   std::unique_ptr<JobTracker> tracker_;
-  std::unique_ptr<MasterService> service_;
+  std::unique_ptr<MasterWorkerService> worker_service_;
+  std::unique_ptr<MasterClientService> client_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   absl::Notification stop_;

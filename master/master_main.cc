@@ -15,15 +15,23 @@
 #include "master/master.h"
 #include "master/plugin_validator.h"
 
-ABSL_FLAG(std::string, bind_host, "127.0.0.1", "Address to listen on.");
-ABSL_FLAG(int, port, 0, "Port to listen on; 0 lets the OS pick.");
+// Defaults come from MasterOptions, where each is documented.
+ABSL_FLAG(std::string, bind_host, mr::MasterOptions().bind_host,
+          "Address to listen on.");
+ABSL_FLAG(int, port, mr::MasterOptions().port,
+          "Port to listen on; 0 lets the OS pick.");
 ABSL_FLAG(std::string, address_file, "",
           "Once serving, write host:port here (atomically).");
 ABSL_FLAG(std::string, state_dir, "", "Directory for the master's state.");
-ABSL_FLAG(int64_t, heartbeat_interval_ms, 1000,
+ABSL_FLAG(int64_t, heartbeat_interval_ms,
+          mr::MasterOptions().heartbeat_interval_ms,
           "How often workers heartbeat when idle.");
-ABSL_FLAG(int64_t, heartbeat_timeout_ms, 5000,
+ABSL_FLAG(int64_t, heartbeat_timeout_ms,
+          mr::MasterOptions().heartbeat_timeout_ms,
           "A worker silent this long is declared dead.");
+ABSL_FLAG(int64_t, job_retention_ms, mr::MasterOptions().job_retention_ms,
+          "A finished job leaves the scheduler's working set this long after "
+          "it ended (still shown by `mrctl list --all` and `mrctl status`).");
 ABSL_FLAG(std::string, validate_plugin, "",
           "Internal: check that this plugin loads, then exit.");
 ABSL_FLAG(std::string, validate_spec, "",
@@ -46,6 +54,7 @@ int main(int argc, char** argv) {
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
   options.heartbeat_interval_ms = absl::GetFlag(FLAGS_heartbeat_interval_ms);
   options.heartbeat_timeout_ms = absl::GetFlag(FLAGS_heartbeat_timeout_ms);
+  options.job_retention_ms = absl::GetFlag(FLAGS_job_retention_ms);
   if (options.state_dir.empty()) {
     fprintf(stderr, "mr-master: --state_dir is required\n");
     return 2;
@@ -55,6 +64,10 @@ int main(int argc, char** argv) {
     fprintf(stderr,
             "mr-master: need 0 < --heartbeat_interval_ms < "
             "--heartbeat_timeout_ms\n");
+    return 2;
+  }
+  if (options.job_retention_ms < 0) {
+    fprintf(stderr, "mr-master: --job_retention_ms must be >= 0\n");
     return 2;
   }
   const std::string self = mr::SelfExecutable();

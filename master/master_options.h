@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "common/clock.h"
-#include "proto/mr.pb.h"
+#include "proto/job.pb.h"
 
 namespace mr {
 
@@ -32,6 +32,12 @@ struct MasterOptions {
   // Default: 1000 ms and 5000 ms.
   int64_t heartbeat_interval_ms = 1000;
   int64_t heartbeat_timeout_ms = 5000;
+
+  // A finished job leaves the scheduler's working set this long after it
+  // ended: heartbeats no longer look at it, and `mrctl list` shows it only
+  // with --all (`mrctl status` still finds it). It stays in the state store.
+  // Default: 10 minutes.
+  int64_t job_retention_ms = 10 * 60 * 1000;
 
   // Default: Clock::Real().
   Clock* clock = nullptr;

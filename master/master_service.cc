@@ -2,7 +2,7 @@
 
 namespace mr {
 
-grpc::Status MasterService::RegisterWorker(
+grpc::Status MasterWorkerService::RegisterWorker(
     grpc::ServerContext*, const mrpb::RegisterWorkerRequest* request,
     mrpb::RegisterWorkerResponse* response) {
   if (request->address().empty() || request->slots() == 0) {
@@ -13,21 +13,21 @@ grpc::Status MasterService::RegisterWorker(
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::Heartbeat(grpc::ServerContext*,
+grpc::Status MasterWorkerService::Heartbeat(grpc::ServerContext*,
                                       const mrpb::HeartbeatRequest* request,
                                       mrpb::HeartbeatResponse* response) {
   *response = tracker_->Heartbeat(*request);
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::CommitTask(grpc::ServerContext*,
+grpc::Status MasterWorkerService::CommitTask(grpc::ServerContext*,
                                        const mrpb::CommitTaskRequest* request,
                                        mrpb::CommitTaskResponse* response) {
   *response = tracker_->Commit(*request);
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::GetPlugin(grpc::ServerContext*,
+grpc::Status MasterWorkerService::GetPlugin(grpc::ServerContext*,
                                       const mrpb::GetPluginRequest* request,
                                       mrpb::GetPluginResponse* response) {
   auto bytes = plugins_->Get(request->plugin_hash());
@@ -36,28 +36,28 @@ grpc::Status MasterService::GetPlugin(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::ReportFetchFailure(
+grpc::Status MasterWorkerService::ReportFetchFailure(
     grpc::ServerContext*, const mrpb::ReportFetchFailureRequest* request,
     mrpb::ReportFetchFailureResponse*) {
   tracker_->ReportFetchFailure(*request);
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::GetMapOutputs(
+grpc::Status MasterWorkerService::GetMapOutputs(
     grpc::ServerContext*, const mrpb::GetMapOutputsRequest* request,
     mrpb::GetMapOutputsResponse* response) {
   *response = tracker_->GetMapOutputs(*request);
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::SubmitJob(grpc::ServerContext*,
+grpc::Status MasterClientService::SubmitJob(grpc::ServerContext*,
                                       const mrpb::SubmitJobRequest* request,
                                       mrpb::SubmitJobResponse* response) {
   *response = tracker_->Submit(*request);
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::GetJobStatus(
+grpc::Status MasterClientService::GetJobStatus(
     grpc::ServerContext*, const mrpb::GetJobStatusRequest* request,
     mrpb::GetJobStatusResponse* response) {
   auto status = tracker_->GetStatus(request->job_id());
@@ -66,21 +66,23 @@ grpc::Status MasterService::GetJobStatus(
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::ListJobs(grpc::ServerContext*,
-                                     const mrpb::ListJobsRequest*,
+grpc::Status MasterClientService::ListJobs(grpc::ServerContext*,
+                                     const mrpb::ListJobsRequest* request,
                                      mrpb::ListJobsResponse* response) {
-  for (auto& job : tracker_->ListJobs()) *response->add_jobs() = std::move(job);
+  for (auto& job : tracker_->ListJobs(request->all())) {
+    *response->add_jobs() = std::move(job);
+  }
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::KillJob(grpc::ServerContext*,
+grpc::Status MasterClientService::KillJob(grpc::ServerContext*,
                                     const mrpb::KillJobRequest* request,
                                     mrpb::KillJobResponse* response) {
   *response = tracker_->Kill(request->job_id());
   return grpc::Status::OK;
 }
 
-grpc::Status MasterService::ListWorkers(grpc::ServerContext*,
+grpc::Status MasterClientService::ListWorkers(grpc::ServerContext*,
                                         const mrpb::ListWorkersRequest*,
                                         mrpb::ListWorkersResponse* response) {
   for (auto& w : tracker_->ListWorkers()) *response->add_workers() = std::move(w);

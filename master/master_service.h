@@ -1,4 +1,6 @@
-// The Master gRPC service: thin handlers over JobTracker.
+// The master's gRPC services: thin handlers over JobTracker.
+// MasterClientService answers clients (client.proto); MasterWorkerService
+// answers workers (worker.proto). Both are served on the master's one port.
 //
 // Thread-safety: thread-safe (JobTracker is).
 #ifndef MR_MASTER_MASTER_SERVICE_H_
@@ -6,16 +8,16 @@
 
 #include "master/job_tracker.h"
 #include "master/plugin_store.h"
-#include "proto/mr.grpc.pb.h"
+#include "proto/client.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 
 namespace mr {
 
-class MasterService final : public mrpb::Master::Service {
+class MasterWorkerService final : public mrpb::MasterWorkerService::Service {
  public:
   // Both must outlive the service.
-  MasterService(JobTracker* tracker, PluginStore* plugins)
+  MasterWorkerService(JobTracker* tracker, PluginStore* plugins)
       : tracker_(tracker), plugins_(plugins) {}
-
   grpc::Status RegisterWorker(grpc::ServerContext*,
                               const mrpb::RegisterWorkerRequest* request,
                               mrpb::RegisterWorkerResponse* response) override;
@@ -34,13 +36,24 @@ class MasterService final : public mrpb::Master::Service {
   grpc::Status GetMapOutputs(grpc::ServerContext*,
                              const mrpb::GetMapOutputsRequest* request,
                              mrpb::GetMapOutputsResponse* response) override;
+ private:
+  JobTracker* const tracker_;
+  PluginStore* const plugins_;
+};
+
+class MasterClientService final : public mrpb::MasterClientService::Service {
+ public:
+  // Must outlive the service.
+  explicit MasterClientService(JobTracker* tracker) : tracker_(tracker) {}
+
   grpc::Status SubmitJob(grpc::ServerContext*,
                          const mrpb::SubmitJobRequest* request,
                          mrpb::SubmitJobResponse* response) override;
   grpc::Status GetJobStatus(grpc::ServerContext*,
                             const mrpb::GetJobStatusRequest* request,
                             mrpb::GetJobStatusResponse* response) override;
-  grpc::Status ListJobs(grpc::ServerContext*, const mrpb::ListJobsRequest*,
+  grpc::Status ListJobs(grpc::ServerContext*,
+                        const mrpb::ListJobsRequest* request,
                         mrpb::ListJobsResponse* response) override;
   grpc::Status KillJob(grpc::ServerContext*,
                        const mrpb::KillJobRequest* request,
@@ -51,7 +64,6 @@ class MasterService final : public mrpb::Master::Service {
 
  private:
   JobTracker* const tracker_;
-  PluginStore* const plugins_;
 };
 
 }  // namespace mr

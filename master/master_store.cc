@@ -1,10 +1,14 @@
 #include "master/master_store.h"
 
 #include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
+#include "common/logging.h"
+#include "common/names.h"
+#include "common/status_macros.h"
 
 namespace mr {
 namespace {
@@ -16,6 +20,8 @@ absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
   return absl::InternalError(msg);
 }
+
+constexpr char kQuarantinePrefix[] = "quarantine/";
 
 bool HasPrefix(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -46,23 +52,76 @@ absl::Status MasterStore::Put(const std::string& key,
                    absl::StrCat("writing master state ", key));
 }
 
-absl::Status MasterStore::PutIds(const mrpb::MasterIds& ids) {
+namespace {
+
+std::string JobKey(const std::string& job_id) {
+  return absl::StrCat("job/", job_id);
+}
+
+std::string TaskKey(const std::string& job_id, const mrstate::TaskRecord& task) {
+  return absl::StrFormat("task/%s/%c%08d", job_id,
+                         task.kind() == mrstate::MAP ? 'M' : 'R', task.index());
+}
+
+}  // namespace
+
+void MasterStore::Batch::Put(const std::string& key,
+                             const google::protobuf::MessageLite& value) {
+  batch_.Put(key, value.SerializeAsString());
+}
+
+void MasterStore::Batch::PutIds(const mrstate::MasterIds& ids) {
+  Put("ids", ids);
+}
+
+void MasterStore::Batch::PutJob(const mrstate::JobRecord& job) {
+  Put(JobKey(job.job_id()), job);
+}
+
+void MasterStore::Batch::PutTask(const std::string& job_id,
+                                 const mrstate::TaskRecord& task) {
+  Put(TaskKey(job_id, task), task);
+}
+
+absl::Status MasterStore::Write(Batch* batch) {
+  if (batch->empty()) return absl::OkStatus();
+  absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch->batch_),
+                             "writing master state");
+  batch->batch_.Clear();
+  return s;
+}
+
+absl::Status MasterStore::PutIds(const mrstate::MasterIds& ids) {
   return Put("ids", ids);
 }
 
-absl::Status MasterStore::PutJob(const mrpb::JobRecord& job) {
-  return Put(absl::StrCat("job/", job.job_id()), job);
+absl::Status MasterStore::PutJob(const mrstate::JobRecord& job) {
+  return Put(JobKey(job.job_id()), job);
 }
 
 absl::Status MasterStore::PutTask(const std::string& job_id,
-                                  const mrpb::TaskRecord& task) {
-  return Put(absl::StrFormat("task/%s/%c%08d", job_id,
-                             task.kind() == mrpb::MAP ? 'M' : 'R', task.index()),
-             task);
+                                  const mrstate::TaskRecord& task) {
+  return Put(TaskKey(job_id, task), task);
+}
+
+absl::Status MasterStore::PutRawForTest(const std::string& key,
+                                       const std::string& bytes) {
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), key, bytes),
+                   absl::StrCat("writing master state ", key));
+}
+
+absl::Status MasterStore::Quarantine(const std::string& key,
+                                     const std::string& value) {
+  rocksdb::WriteBatch batch;
+  batch.Put(absl::StrCat(kQuarantinePrefix, key), value);
+  batch.Delete(key);
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                   absl::StrCat("quarantining master state ", key));
 }
 
 absl::StatusOr<MasterStore::State> MasterStore::Load() {
   State state;
+  std::vector<std::pair<std::string, std::string>> bad;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string key = it->key().ToString();
@@ -70,22 +129,32 @@ absl::StatusOr<MasterStore::State> MasterStore::Load() {
     bool parsed = true;
     if (key == "ids") {
       parsed = state.ids.ParseFromString(value);
+      state.has_ids = parsed;
     } else if (HasPrefix(key, "job/")) {
-      mrpb::JobRecord job;
-      parsed = job.ParseFromString(value);
-      state.jobs.push_back(std::move(job));
+      mrstate::JobRecord job;
+      parsed = job.ParseFromString(value) &&
+               key == absl::StrCat("job/", job.job_id());
+      if (parsed) state.jobs.push_back(std::move(job));
     } else if (HasPrefix(key, "task/")) {
-      mrpb::TaskRecord task;
-      parsed = task.ParseFromString(value);
-      const std::string job_id = key.substr(5, key.rfind('/') - 5);
-      state.tasks[job_id].push_back(std::move(task));
+      mrstate::TaskRecord task;
+      parsed = task.ParseFromString(value) && key.rfind('/') > 5;
+      if (parsed) {
+        const std::string job_id = key.substr(5, key.rfind('/') - 5);
+        state.tasks[job_id].push_back(std::move(task));
+      }
     }
-    if (!parsed) {
-      return absl::DataLossError(absl::StrCat("master state ", key,
-                                              " does not parse"));
-    }
+    if (!parsed) bad.emplace_back(key, value);
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading master state");
+  it.reset();
+  for (const auto& [key, value] : bad) {
+    MR_LOG(ERROR) << "master state record " << EscapeName(key)
+                  << " does not parse (" << value.size()
+                  << " bytes); moved to " << kQuarantinePrefix
+                  << EscapeName(key) << " and left out";
+    RETURN_IF_ERROR(Quarantine(key, value));
+    state.quarantined.push_back(key);
+  }
   return state;
 }
 

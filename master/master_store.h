@@ -5,7 +5,10 @@
 // process being killed, which is what the master must survive; a machine
 // crash may lose the last writes).
 //
-// Keys: "ids", "job/<job id>", "task/<job id>/<M|R><index:08d>".
+// Keys: "ids", "job/<job id>", "task/<job id>/<M|R><index:08d>" (the
+// messages of proto/state.proto). A record that cannot be read is moved to
+// "quarantine/<its key>" with an error logged that names it, and loading goes
+// on: no single record keeps the master down.
 //
 // Thread-safety: thread-safe (RocksDB is).
 #ifndef MR_MASTER_MASTER_STORE_H_
@@ -17,33 +20,64 @@
 #include <vector>
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include "absl/status/statusor.h"
-#include "proto/mr.pb.h"
+#include "proto/state.pb.h"
 
 namespace mr {
 
 class MasterStore {
  public:
   struct State {
-    mrpb::MasterIds ids;
-    std::vector<mrpb::JobRecord> jobs;  // in job id order
-    std::map<std::string, std::vector<mrpb::TaskRecord>> tasks;  // by job
+    mrstate::MasterIds ids;
+    std::vector<mrstate::JobRecord> jobs;  // in job id order
+    std::map<std::string, std::vector<mrstate::TaskRecord>> tasks;  // by job
+    // Keys of the records that did not parse, now under "quarantine/".
+    std::vector<std::string> quarantined;
+    // False when "ids" was missing or quarantined: the caller derives the
+    // counters from what it loaded.
+    bool has_ids = false;
   };
 
   static absl::StatusOr<std::unique_ptr<MasterStore>> Open(
       const std::string& dir);
 
+  // Reads every record. Records that do not parse are quarantined (see
+  // above); only a failure of RocksDB itself is an error.
   absl::StatusOr<State> Load();
 
-  absl::Status PutIds(const mrpb::MasterIds& ids);
-  absl::Status PutJob(const mrpb::JobRecord& job);
-  absl::Status PutTask(const std::string& job_id, const mrpb::TaskRecord& task);
+  // Writes gathered to be applied together, in order, by Write(). Building
+  // one does no I/O, so it can be filled under a caller's lock and written
+  // after the lock is released.
+  class Batch {
+   public:
+    void PutIds(const mrstate::MasterIds& ids);
+    void PutJob(const mrstate::JobRecord& job);
+    void PutTask(const std::string& job_id, const mrstate::TaskRecord& task);
+    bool empty() const { return batch_.Count() == 0; }
+
+   private:
+    friend class MasterStore;
+    void Put(const std::string& key, const google::protobuf::MessageLite& value);
+    rocksdb::WriteBatch batch_;
+  };
+  // Applies `batch` atomically and clears it.
+  absl::Status Write(Batch* batch);
+
+  absl::Status PutIds(const mrstate::MasterIds& ids);
+  absl::Status PutJob(const mrstate::JobRecord& job);
+  absl::Status PutTask(const std::string& job_id, const mrstate::TaskRecord& task);
+
+  // Test-only: writes raw bytes under `key`, as a damaged store would hold.
+  absl::Status PutRawForTest(const std::string& key, const std::string& bytes);
 
  private:
   explicit MasterStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
   absl::Status Put(const std::string& key,
                    const google::protobuf::MessageLite& value);
+  // Moves the record at `key` to "quarantine/<key>".
+  absl::Status Quarantine(const std::string& key, const std::string& value);
 
   std::unique_ptr<rocksdb::DB> db_;
 };

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "apps/job_registry.h"
 #include "common/file_util.h"
+#include "common/proto_maps.h"
 #include "common/subprocess.h"
 
 namespace mr {
@@ -69,8 +70,7 @@ int RunPluginValidation(const std::string& plugin_path,
     printf("%s\n", std::string(loaded.status().message()).c_str());
     return kPluginDoesNotLoad;
   }
-  const std::map<std::string, std::string> params(spec.params().begin(),
-                                                  spec.params().end());
+  const ParamMap params = ParamsFromProto(spec.params());
   const std::string refusal = (*loaded)->job()->Setup(params);
   if (!refusal.empty()) {
     printf("%s\n", refusal.c_str());

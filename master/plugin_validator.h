@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "proto/mr.pb.h"
+#include "proto/job.pb.h"
 
 namespace mr {
 

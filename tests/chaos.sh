@@ -14,7 +14,7 @@
 #                $MR_KEEP_TEST_DIRS is set)
 #
 # Binaries come from $BUILD_DIR/bin, else REPO/build/bin; the books from
-# $MR_DATA_DIR, else /work/shared/data/gutenberg. The master runs with its
+# $MR_DATA_DIR, else ../shared/data/gutenberg beside the repository. The master runs with its
 # default heartbeat timeout (5 s): cluster.sh passes no master flags.
 #
 # The reference is computed once at start by build/bin/wc_baseline --output
@@ -28,7 +28,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${BUILD_DIR:-$REPO/build}/bin
-DATA=${MR_DATA_DIR:-/work/shared/data/gutenberg}
+DATA=${MR_DATA_DIR:-$(cd "$REPO/.." && pwd)/shared/data/gutenberg}
 CLUSTER=$REPO/deploy/local/cluster.sh
 
 usage() {

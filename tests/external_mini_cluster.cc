@@ -12,9 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <regex>
+#include <set>
 #include <utility>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -366,18 +365,6 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& args,
   return result;
 }
 
-absl::StatusOr<mrpb::JobStatus> ParseJobStatusJson(const std::string& json) {
-  mrpb::JobStatus status;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
-  const auto s = google::protobuf::util::JsonStringToMessage(json, &status, opts);
-  if (!s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a JobStatus JSON (", s.ToString(), "): '", json, "'"));
-  }
-  return status;
-}
-
 // ---------------------------------------------------------------- task log lines
 
 std::vector<TaskLogEvent> ParseTaskLogEvents(const std::string& log_text) {
@@ -408,6 +395,30 @@ std::vector<TaskLogEvent> ParseTaskLogEvents(const std::string& log_text) {
 ExternalMiniCluster::ExternalMiniCluster(ExternalMiniClusterOptions options)
     : options_(std::move(options)) {
   if (options_.bin_dir.empty()) options_.bin_dir = BinDir();
+}
+
+absl::Status WaitForAttemptsToEnd(const ExternalDaemon& worker,
+                                  absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    std::set<uint64_t> running;
+    for (const TaskLogEvent& e : ParseTaskLogEvents(
+             ReadFileToString(worker.log_path()).value_or(""))) {
+      if (e.started) {
+        running.insert(e.attempt_id);
+      } else {
+        running.erase(e.attempt_id);
+      }
+    }
+    if (running.empty()) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(worker.name(), " still runs attempts ",
+                       absl::StrJoin(running, ", "), " after ",
+                       absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
 }
 
 ExternalMiniCluster::~ExternalMiniCluster() {

@@ -37,7 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/master_client.h"
-#include "proto/mr.pb.h"
+#include "proto/client.pb.h"
 
 namespace mr {
 namespace test {
@@ -152,7 +152,7 @@ struct CommandResult {
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout);
 
-// Parses the protobuf JSON of a JobStatus, as `mrctl status --json` and
+// Parses the JSON of a JobStatus, as `mrctl status --json` and
 // `mrctl submit --wait --json` print it. InvalidArgument (quoting the text)
 // when it does not parse.
 absl::StatusOr<mrpb::JobStatus> ParseJobStatusJson(const std::string& json);
@@ -172,6 +172,12 @@ struct TaskLogEvent {
 
 // Every task line in a log text, in the order they appear.
 std::vector<TaskLogEvent> ParseTaskLogEvents(const std::string& log_text);
+
+// Waits until every task attempt `worker` has logged as started has also
+// logged as finished (polling its log every 20 ms). DeadlineExceeded, naming
+// the attempts still running, after `timeout`.
+absl::Status WaitForAttemptsToEnd(const ExternalDaemon& worker,
+                                  absl::Duration timeout = absl::Seconds(60));
 
 class ExternalMiniCluster {
  public:

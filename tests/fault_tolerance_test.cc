@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/proto_maps.h"
 #include "gtest/gtest.h"
 #include "tests/external_mini_cluster.h"
 #include "tests/reference.h"
@@ -36,8 +37,9 @@ ExternalMiniClusterOptions FastHeartbeats() {
 }
 
 int64_t Counter(const mrpb::JobStatus& s, const std::string& name) {
-  auto it = s.counters().find(name);
-  return it == s.counters().end() ? -1 : it->second;
+  const CounterMap counters = CountersFromProto(s.counters());
+  auto it = counters.find(name);
+  return it == counters.end() ? -1 : it->second;
 }
 
 // Index of the worker whose pid is `pid`, or -1.

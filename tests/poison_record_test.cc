@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
+#include "common/proto_maps.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/external_mini_cluster.h"
@@ -76,7 +77,7 @@ TEST_F(PoisonRecordTest, SkippedWhenTheJobAllowsIt) {
 
   auto status = cluster_.GetJobStatus("job-000001");
   ASSERT_TRUE(status.ok());
-  EXPECT_EQ(status->counters().at("skipped records"), 1);
+  EXPECT_EQ(CountersFromProto(status->counters()).at("skipped records"), 1);
   ASSERT_EQ(status->skipped_records_size(), 1);
   EXPECT_EQ(status->skipped_records(0).path(), input_);
   EXPECT_EQ(status->skipped_records(0).offset(), poison_offset_);
@@ -120,7 +121,7 @@ TEST_F(PoisonRecordTest, ReduceKeyGroupSkippedWhenTheJobAllowsIt) {
   ASSERT_EQ(r->exit_code, 0) << r->out << r->err << cluster_.LogTails();
   auto status = cluster_.GetJobStatus("job-000001");
   ASSERT_TRUE(status.ok());
-  EXPECT_EQ(status->counters().at("skipped records"), 1);
+  EXPECT_EQ(CountersFromProto(status->counters()).at("skipped records"), 1);
   ASSERT_EQ(status->skipped_records_size(), 1);
   EXPECT_EQ(status->skipped_records(0).path(), "partition 0");
   EXPECT_EQ(status->skipped_records(0).key(), bad_key.substr(0, 200));

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
+#include "common/proto_maps.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/external_mini_cluster.h"
@@ -133,7 +134,7 @@ TEST_F(RecoveryTest, BackupAttemptBeatsAPausedWorker) {
   EXPECT_LT(absl::Now() - paused_at, absl::Seconds(60));
   EXPECT_THAT(ReadLog(cluster.master()), HasSubstr("backup attempt"));
   // Counters count committed attempts only: every input line once.
-  EXPECT_EQ(status->counters().at("map input records"), 66602);
+  EXPECT_EQ(CountersFromProto(status->counters()).at("map input records"), 66602);
   auto got = ReadJobOutput(out);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, expected_);
@@ -141,11 +142,12 @@ TEST_F(RecoveryTest, BackupAttemptBeatsAPausedWorker) {
   // Woken up, the stale attempt finishes and reports: it changes nothing.
   const auto before = Snapshot(out);
   ASSERT_TRUE(cluster.worker(0)->Resume().ok());
-  absl::SleepFor(absl::Seconds(3));
+  absl::Status ended = WaitForAttemptsToEnd(*cluster.worker(0));
+  ASSERT_TRUE(ended.ok()) << ended;
   EXPECT_EQ(Snapshot(out), before);
   auto after = cluster.GetJobStatus(*job);
   ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->counters().at("map input records"), 66602);
+  EXPECT_EQ(CountersFromProto(after->counters()).at("map input records"), 66602);
 }
 
 TEST_F(RecoveryTest, MasterKilledMidJobResumesAfterRestart) {
@@ -195,7 +197,7 @@ TEST_F(RecoveryTest, MasterKilledMidJobResumesAfterRestart) {
   EXPECT_THAT(master_log, ::testing::ContainsRegex("holding [1-9][0-9]* map outputs"));
   auto status = cluster.GetJobStatus("job-000001");
   ASSERT_TRUE(status.ok());
-  EXPECT_EQ(status->counters().at("map input records"), 66602);
+  EXPECT_EQ(CountersFromProto(status->counters()).at("map input records"), 66602);
 
   // And a restarted master still reports the job after another restart.
   ASSERT_TRUE(cluster.master()->Restart().ok());

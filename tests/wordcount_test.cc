@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_maps.h"
 #include "gtest/gtest.h"
 #include "tests/external_mini_cluster.h"
 #include "tests/reference.h"
@@ -98,7 +99,7 @@ class WordCountTest : public ::testing::Test {
     EXPECT_EQ(status->reduces_done(), static_cast<uint32_t>(reduces));
     EXPECT_EQ(status->maps_done(), status->maps_total());
     EXPECT_EQ(status->input_files_size(), 8);
-    const auto& c = status->counters();
+    const CounterMap c = CountersFromProto(status->counters());
     EXPECT_EQ(c.count("map input records") ? c.at("map input records") : -1,
               TotalLines(files_));
     EXPECT_EQ(c.count("reduce input groups") ? c.at("reduce input groups") : -1, 22107);

@@ -17,7 +17,7 @@ std::string Hostname() {
 }  // namespace
 
 Heartbeater::Heartbeater(const WorkerOptions& options, std::string address,
-                         mrpb::Master::StubInterface* master,
+                         mrpb::MasterWorkerService::StubInterface* master,
                          TaskRunner* runner, ShuffleStore* store)
     : options_(options), address_(std::move(address)), master_(master),
       runner_(runner), store_(store) {}

@@ -14,7 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "proto/mr.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 #include "worker/shuffle_store.h"
 #include "worker/task_runner.h"
 #include "worker/worker_options.h"
@@ -26,7 +26,7 @@ class Heartbeater {
   // All pointers must outlive the heartbeater. `address` is the advertised
   // host:port of this worker's shuffle service.
   Heartbeater(const WorkerOptions& options, std::string address,
-              mrpb::Master::StubInterface* master, TaskRunner* runner,
+              mrpb::MasterWorkerService::StubInterface* master, TaskRunner* runner,
               ShuffleStore* store);
   ~Heartbeater();
 
@@ -44,7 +44,7 @@ class Heartbeater {
 
   const WorkerOptions options_;
   const std::string address_;
-  mrpb::Master::StubInterface* const master_;
+  mrpb::MasterWorkerService::StubInterface* const master_;
   TaskRunner* const runner_;
   ShuffleStore* const store_;
 

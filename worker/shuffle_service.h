@@ -10,7 +10,7 @@
 
 #include <atomic>
 
-#include "proto/mr.grpc.pb.h"
+#include "proto/shuffle.grpc.pb.h"
 #include "worker/shuffle_store.h"
 
 namespace mr {

@@ -24,7 +24,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "proto/mr.pb.h"
+#include "proto/worker.pb.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

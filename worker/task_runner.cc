@@ -38,7 +38,7 @@ std::string Describe(const mrpb::TaskAssignment& a) {
 }  // namespace
 
 TaskRunner::TaskRunner(const WorkerOptions& options, ShuffleStore* store,
-                       mrpb::Master::StubInterface* master,
+                       mrpb::MasterWorkerService::StubInterface* master,
                        std::function<void()> on_report)
     : options_(options), store_(store), master_(master),
       on_report_(std::move(on_report)),

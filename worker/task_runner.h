@@ -21,7 +21,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/subprocess.h"
-#include "proto/mr.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 #include "worker/shuffle_store.h"
 #include "worker/worker_options.h"
 
@@ -32,7 +32,7 @@ class TaskRunner {
   // `store` and `master` must outlive the runner. `on_report` is called
   // (from an attempt's thread, no lock held) whenever a report is ready.
   TaskRunner(const WorkerOptions& options, ShuffleStore* store,
-             mrpb::Master::StubInterface* master,
+             mrpb::MasterWorkerService::StubInterface* master,
              std::function<void()> on_report);
   ~TaskRunner();
 
@@ -76,7 +76,7 @@ class TaskRunner {
 
   const WorkerOptions options_;
   ShuffleStore* const store_;
-  mrpb::Master::StubInterface* const master_;
+  mrpb::MasterWorkerService::StubInterface* const master_;
   const std::function<void()> on_report_;
 
   absl::Mutex mu_;

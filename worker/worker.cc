@@ -57,7 +57,7 @@ absl::Status Worker::Start() {
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);
-  master_ = mrpb::Master::NewStub(grpc::CreateCustomChannel(
+  master_ = mrpb::MasterWorkerService::NewStub(grpc::CreateCustomChannel(
       options_.master_address, grpc::InsecureChannelCredentials(), args));
   runner_ = std::make_unique<TaskRunner>(options_, store_.get(), master_.get(),
                                          [this] { heartbeater_->Wake(); });

@@ -12,7 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
-#include "proto/mr.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 #include "worker/heartbeater.h"
 #include "worker/shuffle_service.h"
 #include "worker/shuffle_store.h"
@@ -41,7 +41,7 @@ class Worker {
   std::unique_ptr<ShuffleStore> store_;
   std::unique_ptr<ShuffleService> shuffle_service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<mrpb::Master::Stub> master_;
+  std::unique_ptr<mrpb::MasterWorkerService::Stub> master_;
   std::unique_ptr<TaskRunner> runner_;
   std::unique_ptr<Heartbeater> heartbeater_;
   std::string address_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/proto_maps.h"
 
 namespace mr {
 namespace client_internal {
@@ -23,7 +24,8 @@ commands:
   submit (--app NAME | --plugin FILE.so) --input PATH... --output DIR
          [--reduces R] [--split-size BYTES] [--param KEY=VALUE]...
          [--overwrite] [--name NAME] [--max-attempts N]
-         [--max-skipped-records N] [--no-speculation] [--wait] [--json]
+         [--max-skipped-records N] [--no-speculation] [--request-id ID]
+         [--wait] [--json]
       Submits a job and prints its id. --input takes every following
       argument up to the next --flag (paths, directories or globs) and may
       repeat. With --wait, shows progress on stderr and prints the final
@@ -32,8 +34,12 @@ commands:
       --max-skipped-records: input records that crash the job's map code
       may be skipped, up to N per job (default 0: never skip).
       --no-speculation: no backup attempts of slow tasks.
+      --request-id: names this submission (default: a random id); a
+      submission retried with the same id returns the job the first one
+      created instead of starting another.
   status JOB [--json]   the state, progress, output and counters of JOB
-  list [--json]         all jobs the master knows
+  list [--all] [--json] the jobs the master schedules; --all adds finished
+                        jobs retired past the master's retention period
   kill JOB              stops JOB
   workers [--json]      the live workers
   help                  this text
@@ -158,7 +164,7 @@ absl::Status NoValue(const std::string& name, bool has_inline) {
 absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
                          CommandLine* cl) {
   std::string app, plugin, output, reduces, split_size, name, max_attempts,
-      max_skipped;
+      max_skipped, request_id;
   mrpb::JobSpec& spec = cl->spec;
   while (!cur->Done()) {
     if (!IsFlag(cur->Peek())) return cur->Unexpected(cur->Peek());
@@ -176,6 +182,7 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     if (flag == "--name") single = &name;
     if (flag == "--max-attempts") single = &max_attempts;
     if (flag == "--max-skipped-records") single = &max_skipped;
+    if (flag == "--request-id") single = &request_id;
     if (single != nullptr) {
       if (!single->empty()) return Usage(absl::StrCat(flag, " given twice"));
       absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
@@ -195,7 +202,7 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
       if (eq == std::string::npos || eq == 0) {
         return Usage(absl::StrCat("--param needs KEY=VALUE, got '", *v, "'"));
       }
-      (*spec.mutable_params())[v->substr(0, eq)] = v->substr(eq + 1);
+      SetParam(&spec, v->substr(0, eq), v->substr(eq + 1));
     } else if (flag == "--no-speculation") {
       if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
       spec.set_disable_speculation(true);
@@ -228,6 +235,7 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   spec.set_output_dir(out);
   spec.set_name(name);
+  cl->request_id = request_id;
   if (!reduces.empty()) {
     absl::StatusOr<uint64_t> r = ParsePositive(
         "--reduces", reduces, std::numeric_limits<uint32_t>::max());
@@ -256,10 +264,11 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
   return absl::OkStatus();
 }
 
-// status / list / kill / workers: an optional --json and, for status and
-// kill, exactly one job id.
+// status / list / kill / workers: an optional --json, --all for list and,
+// for status and kill, exactly one job id.
 absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
                          CommandLine* cl) {
+  const bool takes_all = cl->command == Command::kList;
   bool have_job = false;
   while (!cur->Done()) {
     if (!IsFlag(cur->Peek())) {
@@ -274,6 +283,9 @@ absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
     if (flag == "--json" && takes_json) {
       if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
       cl->json = true;
+    } else if (flag == "--all" && takes_all) {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      cl->all = true;
     } else {
       return cur->Unknown(flag);
     }

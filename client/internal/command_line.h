@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/mr.pb.h"
+#include "proto/client.pb.h"
 
 namespace mr {
 namespace client_internal {
@@ -31,9 +31,14 @@ struct CommandLine {
   mrpb::JobSpec spec;
   std::string plugin_path;  // absolute; empty with --app
   bool wait = false;
+  // Empty: MasterClient::Submit makes a random one.
+  std::string request_id;
 
   // submit, status, list, workers.
   bool json = false;
+
+  // list: also jobs retired from the scheduler's working set.
+  bool all = false;
 
   // status, kill.
   std::string job_id;

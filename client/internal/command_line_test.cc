@@ -1,4 +1,5 @@
 #include "client/internal/command_line.h"
+#include "common/proto_maps.h"
 
 #include <string>
 #include <vector>
@@ -48,8 +49,8 @@ TEST(CommandLineTest, SubmitWithShellExpandedGlobAndRepeatedInput) {
   EXPECT_EQ(cl->spec.output_dir(), "/home/u/work/out");
   EXPECT_EQ(cl->spec.num_reduces(), 3u);
   EXPECT_EQ(cl->spec.split_size(), 1048576u);
-  EXPECT_THAT(cl->spec.params(), UnorderedElementsAre(Pair("pattern", "ab=c"),
-                                                      Pair("mode", "")));
+  EXPECT_THAT(ParamsFromProto(cl->spec.params()),
+              UnorderedElementsAre(Pair("pattern", "ab=c"), Pair("mode", "")));
   EXPECT_TRUE(cl->spec.overwrite());
   EXPECT_EQ(cl->spec.name(), "my job");
   EXPECT_TRUE(cl->wait);
@@ -196,8 +197,14 @@ TEST(CommandLineTest, OtherCommands) {
             "unexpected argument 'b' for status");
   EXPECT_EQ(Error({"--master", "h:1", "kill", "j", "--json"}),
             "unknown flag --json for kill");
-  EXPECT_EQ(Error({"--master", "h:1", "list", "--all"}),
-            "unknown flag --all for list");
+  EXPECT_EQ(Error({"--master", "h:1", "list", "--everything"}),
+            "unknown flag --everything for list");
+  EXPECT_EQ(Error({"--master", "h:1", "workers", "--all"}),
+            "unknown flag --all for workers");
+  cl = Parse({"--master", "h:1", "list", "--all", "--json"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_TRUE(cl->all);
+  EXPECT_TRUE(cl->json);
   EXPECT_EQ(Error({"--master", "h:1", "list", "x"}),
             "unexpected argument 'x' for list");
   EXPECT_EQ(Error({"--master", "h:1", "frobnicate"}),

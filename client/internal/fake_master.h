@@ -14,12 +14,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "proto/mr.grpc.pb.h"
+#include "proto/client.grpc.pb.h"
 
 namespace mr {
 namespace client_internal {
 
-class FakeMaster final : public mrpb::Master::Service {
+class FakeMaster final : public mrpb::MasterClientService::Service {
  public:
   // One answer to GetJobStatus: `error` when not OK, else `response`.
   struct StatusAnswer {

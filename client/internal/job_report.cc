@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/internal/text_table.h"
+#include "common/names.h"
+#include "common/proto_maps.h"
 
 namespace mr {
 namespace client_internal {
@@ -22,11 +24,12 @@ std::string Fraction(uint32_t done, uint32_t total) {
 }
 
 std::string FormatCounters(
-    const google::protobuf::Map<std::string, int64_t>& counters) {
+    const google::protobuf::RepeatedPtrField<mrpb::Counter>& counters) {
   if (counters.empty()) return "counters: none\n";
-  // google::protobuf::Map is unordered.
-  const std::map<std::string, int64_t> sorted(counters.begin(),
-                                              counters.end());
+  std::map<std::string, int64_t> sorted;  // by escaped name
+  for (const auto& [name, value] : CountersFromProto(counters)) {
+    sorted[EscapeName(name)] += value;
+  }
   size_t name_width = 0, value_width = 0;
   for (const auto& [name, value] : sorted) {
     name_width = std::max(name_width, name.size());
@@ -63,11 +66,13 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
       break;
     case mrpb::JOB_FAILED:
       out = absl::StrCat("job ", id, " failed",
-                         s.error().empty() ? "" : ": ", s.error(), "\n");
+                         s.error().empty() ? "" : ": ", EscapeName(s.error()),
+                         "\n");
       break;
     case mrpb::JOB_KILLED:
       out = absl::StrCat("job ", id, " killed",
-                         s.error().empty() ? "" : ": ", s.error(), "\n");
+                         s.error().empty() ? "" : ": ", EscapeName(s.error()),
+                         "\n");
       break;
     case mrpb::JOB_RUNNING:
       out = absl::StrCat("job ", id, " running for ",
@@ -80,7 +85,8 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
   }
   if (s.state() == mrpb::JOB_SUCCEEDED) {
     const uint32_t parts = s.reduces_total();
-    absl::StrAppend(&out, "output: ", s.spec().output_dir(), " (", parts,
+    absl::StrAppend(&out, "output: ", EscapeName(s.spec().output_dir()), " (",
+                    parts,
                     parts == 1 ? " part file)\n" : " part files)\n");
   } else {
     absl::StrAppend(&out, "progress: maps ",
@@ -91,14 +97,17 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
       absl::StrAppend(&out, "  (", running,
                       running == 1 ? " task running)" : " tasks running)");
     }
-    absl::StrAppend(&out, "\noutput: ", s.spec().output_dir(), "\n");
+    absl::StrAppend(&out, "\noutput: ", EscapeName(s.spec().output_dir()),
+                    "\n");
   }
   for (const mrpb::RecordLocation& r : s.skipped_records()) {
     if (r.key().empty()) {
-      absl::StrAppend(&out, "skipped record: ", r.path(), ":", r.offset(), "\n");
+      absl::StrAppend(&out, "skipped record: ", EscapeName(r.path()), ":",
+                      r.offset(), "\n");
     } else {
       absl::StrAppend(&out, "skipped record: key group ", r.offset(), " of ",
-                      r.path(), " (key '", r.key(), "')\n");
+                      EscapeName(r.path()), " (key '", EscapeName(r.key()),
+                      "')\n");
     }
   }
   absl::StrAppend(&out, FormatCounters(s.counters()));
@@ -117,8 +126,8 @@ std::string FormatJobTable(const mrpb::ListJobsResponse& jobs) {
         j.spec().app().empty() ? j.spec().plugin_name() : j.spec().app();
     table.AddRow({j.job_id(), JobStateName(j.state()),
                   Fraction(j.maps_done(), j.maps_total()),
-                  Fraction(j.reduces_done(), j.reduces_total()), app,
-                  j.spec().output_dir()});
+                  Fraction(j.reduces_done(), j.reduces_total()),
+                  EscapeName(app), EscapeName(j.spec().output_dir())});
   }
   return table.Render();
 }

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "proto/mr.pb.h"
+#include "proto/client.pb.h"
 
 namespace mr {
 namespace client_internal {

@@ -1,4 +1,5 @@
 #include "client/internal/job_report.h"
+#include "common/proto_maps.h"
 
 #include <gtest/gtest.h>
 
@@ -18,12 +19,12 @@ mrpb::JobStatus FixedStatus() {
   s.set_reduces_done(4);
   s.set_submit_time_ms(1700000000000);
   s.set_finish_time_ms(1700000003249);
-  auto& c = *s.mutable_counters();
-  c["map input records"] = 77193;
-  c["map output records"] = 623948;
-  c["reduce output records"] = 22107;
-  c["shuffle bytes"] = 1234567;
-  c["spilled bytes compressed"] = 0;
+  CountersToProto({{"map input records", 77193},
+                   {"map output records", 623948},
+                   {"reduce output records", 22107},
+                   {"shuffle bytes", 1234567},
+                   {"spilled bytes compressed", 0}},
+                  s.mutable_counters());
   return s;
 }
 
@@ -60,7 +61,7 @@ TEST(JobReportTest, FailedAndKilled) {
   s.set_reduces_done(1);
   s.set_error("reduce 2 failed 4 attempts: out of disk");
   s.clear_counters();
-  (*s.mutable_counters())["x"] = -5;
+  CountersToProto({{"x", -5}}, s.mutable_counters());
   EXPECT_EQ(FormatJobReport(s, 0),
             "job job-000001 failed: reduce 2 failed 4 attempts: out of disk\n"
             "progress: maps 8/8  reduces 1/4\n"

@@ -1,32 +1,15 @@
 #include "client/internal/mrctl.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/internal/job_report.h"
+#include "client/internal/json_writer.h"
 #include "client/internal/progress_printer.h"
+#include "common/names.h"
 
 namespace mr {
 namespace client_internal {
-namespace {
-
-// Protobuf's JSON (lowerCamelCase names, enums by name, int64 as strings),
-// indented, with zero-valued fields kept so scripts can rely on them.
-std::string ToJson(const google::protobuf::Message& msg) {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.always_print_primitive_fields = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(msg, &json, opts).ok()) {
-    return "{}\n";
-  }
-  if (json.empty() || json.back() != '\n') json += '\n';
-  return json;
-}
-
-}  // namespace
 
 Mrctl::Mrctl(MasterClient* client, std::ostream* out, std::ostream* err,
              MrctlOptions options)
@@ -63,19 +46,20 @@ int Mrctl::Fail(const absl::Status& status) {
           << std::flush;
     return kExitUnreachable;
   }
-  *err_ << "mrctl: " << status.message() << "\n" << std::flush;
+  *err_ << "mrctl: " << EscapeName(std::string(status.message())) << "\n"
+        << std::flush;
   // Errors raised before any RPC (an unreadable plugin) are the user's.
   return from_master ? kExitUnreachable : kExitUsage;
 }
 
 int Mrctl::Submit(const CommandLine& cl) {
   absl::StatusOr<mrpb::SubmitJobResponse> r =
-      client_->Submit(cl.spec, cl.plugin_path);
+      client_->Submit(cl.spec, cl.plugin_path, cl.request_id);
   if (!r.ok()) return Fail(r.status());
   if (r->error() != mrpb::SubmitJobResponse::OK) {
     return Refuse(absl::StrCat("submission refused (",
                                mrpb::SubmitJobResponse::Error_Name(r->error()),
-                               "): ", r->message()));
+                               "): ", EscapeName(r->message())));
   }
   if (!cl.wait) {
     *out_ << (cl.json ? ToJson(*r) : r->job_id() + "\n") << std::flush;
@@ -109,7 +93,7 @@ int Mrctl::Status(const CommandLine& cl) {
 }
 
 int Mrctl::List(const CommandLine& cl) {
-  absl::StatusOr<mrpb::ListJobsResponse> r = client_->ListJobs();
+  absl::StatusOr<mrpb::ListJobsResponse> r = client_->ListJobs(cl.all);
   if (!r.ok()) return Fail(r.status());
   *out_ << (cl.json ? ToJson(*r) : FormatJobTable(*r)) << std::flush;
   return kExitOk;
@@ -122,7 +106,7 @@ int Mrctl::Kill(const CommandLine& cl) {
     return Refuse(absl::StrCat(
         "cannot kill ", cl.job_id, " (",
         mrpb::KillJobResponse::Error_Name(r->error()), ")",
-        r->message().empty() ? "" : ": ", r->message()));
+        r->message().empty() ? "" : ": ", EscapeName(r->message())));
   }
   *out_ << "killed " << cl.job_id << "\n" << std::flush;
   return kExitOk;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/internal/fake_master.h"
+#include "common/proto_maps.h"
 
 namespace mr {
 namespace client_internal {
@@ -125,8 +126,9 @@ TEST(MrctlTest, SubmitWaitPlain) {
   master.AddStatusAnswer(Answer(Status(mrpb::JOB_RUNNING, 5, 0)));
   master.AddStatusAnswer(Answer(Status(mrpb::JOB_RUNNING, 5, 0)));
   mrpb::JobStatus done = Status(mrpb::JOB_SUCCEEDED, 8, 4);
-  (*done.mutable_counters())["map input records"] = 77193;
-  (*done.mutable_counters())["reduce output records"] = 22107;
+  CountersToProto({{"map input records", 77193},
+                   {"reduce output records", 22107}},
+                  done.mutable_counters());
   master.AddStatusAnswer(Answer(done));
   RunResult r = RunMrctl(master.address(), With(kSubmit, {"--wait"}));
   EXPECT_EQ(r.code, kExitOk);

@@ -14,7 +14,7 @@
 #include <ostream>
 #include <string>
 
-#include "proto/mr.pb.h"
+#include "proto/client.pb.h"
 
 namespace mr {
 namespace client_internal {

@@ -28,9 +28,8 @@ done
 
 shopt -s nullglob
 books=("$REPO"/../shared/data/gutenberg/pg-*.txt)
-((${#books[@]} > 0)) || books=("$REPO"/tests/data/gutenberg/pg-*.txt)
 shopt -u nullglob
-((${#books[@]} > 0)) || { echo "demo.sh: no corpus found (../shared/data/gutenberg or tests/data/gutenberg)" >&2; exit 1; }
+((${#books[@]} > 0)) || { echo "demo.sh: no corpus found: ../shared/data/gutenberg/pg-*.txt beside the repository" >&2; exit 1; }
 for i in "${!books[@]}"; do  # absolute paths without the ../
   books[i]=$(cd "$(dirname "${books[i]}")" && pwd)/$(basename "${books[i]}")
 done

@@ -13,7 +13,8 @@
 #include "common/crc32c.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
-#include "proto/mr.grpc.pb.h"
+#include "proto/shuffle.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 #include "worker/internal/run_file.h"
 
 namespace mr {

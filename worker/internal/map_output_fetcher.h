@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/mr.pb.h"
+#include "proto/worker.pb.h"
 
 namespace mr {
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_maps.h"
 #include "worker/internal/map_output_buffer.h"
 #include "worker/internal/task_progress.h"
 #include "worker/internal/split_reader.h"
@@ -55,8 +56,7 @@ class MapContext : public TaskContext {
 absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
                         mrpb::TaskResult* result) {
   const mrpb::TaskAssignment& a = spec.assignment();
-  const std::map<std::string, std::string> params(a.spec().params().begin(),
-                                                  a.spec().params().end());
+  const ParamMap params = ParamsFromProto(a.spec().params());
   std::map<std::string, int64_t> counters;
   MapOutputOptions options;
   options.job_id = a.job_id();
@@ -115,9 +115,7 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
 
   counters["map input records"] += input_records;
   counters["map output records"] += ctx.output_records_;
-  for (const auto& [name, value] : counters) {
-    (*result->mutable_counters())[name] = value;
-  }
+  CountersToProto(counters, result->mutable_counters());
   for (const std::string& f : buffer.sst_files()) result->add_sst_files(f);
   return absl::OkStatus();
 }

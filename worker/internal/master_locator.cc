@@ -14,7 +14,7 @@ MasterLocator::MasterLocator(const std::string& master_address,
                              std::string job_id, uint32_t reduce_index,
                              uint64_t reduce_attempt_id, int64_t poll_ms,
                              int64_t timeout_ms)
-    : master_(mrpb::Master::NewStub(grpc::CreateChannel(
+    : master_(mrpb::MasterWorkerService::NewStub(grpc::CreateChannel(
           master_address, grpc::InsecureChannelCredentials()))),
       job_id_(std::move(job_id)),
       reduce_index_(reduce_index),

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "proto/mr.grpc.pb.h"
+#include "proto/worker.grpc.pb.h"
 #include "worker/internal/map_output_fetcher.h"
 
 namespace mr {
@@ -25,7 +25,7 @@ class MasterLocator : public MapOutputLocator {
       const mrpb::MapOutputLocation& loc, const absl::Status& error) override;
 
  private:
-  const std::unique_ptr<mrpb::Master::Stub> master_;
+  const std::unique_ptr<mrpb::MasterWorkerService::Stub> master_;
   const std::string job_id_;
   const uint32_t reduce_index_;
   const uint64_t reduce_attempt_id_;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
+#include "common/proto_maps.h"
 #include "worker/internal/map_output_fetcher.h"
 #include "worker/internal/master_locator.h"
 #include "worker/internal/run_merger.h"
@@ -173,8 +174,7 @@ std::string ReduceFinalOutput(const std::string& output_dir,
 absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
                            mrpb::TaskResult* result) {
   const mrpb::TaskAssignment& a = spec.assignment();
-  const std::map<std::string, std::string> params(a.spec().params().begin(),
-                                                  a.spec().params().end());
+  const ParamMap params = ParamsFromProto(a.spec().params());
   std::map<std::string, int64_t> counters;
 
   const std::string fetch_dir = spec.scratch_dir() + "/fetched";
@@ -241,9 +241,7 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   counters["reduce input groups"] += groups;
   counters["reduce input records"] += input_records;
   counters["reduce output records"] += ctx.output_records_;
-  for (const auto& [name, value] : counters) {
-    (*result->mutable_counters())[name] = value;
-  }
+  CountersToProto(counters, result->mutable_counters());
   result->set_output_file(out_path);
   return absl::OkStatus();
 }

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "mr/mapreduce.h"
-#include "proto/mr.pb.h"
+#include "proto/worker.pb.h"
 
 namespace mr {
 

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "mr/mapreduce.h"
-#include "proto/mr.pb.h"
+#include "proto/job.pb.h"
 
 namespace mr {
 

@@ -10,7 +10,8 @@
 #include "apps/job_registry.h"
 #include "common/file_util.h"
 #include "common/logging.h"
-#include "proto/mr.pb.h"
+#include "common/proto_maps.h"
+#include "proto/worker.pb.h"
 #include "worker/internal/map_task.h"
 #include "worker/internal/reduce_task.h"
 
@@ -24,8 +25,7 @@ absl::Status RunAttempt(const mrpb::TaskSpec& spec, mrpb::TaskResult* result) {
                              : LoadBuiltinJob(job_spec.app());
   if (!loaded.ok()) return loaded.status();
   Job* job = (*loaded)->job();
-  const std::map<std::string, std::string> params(job_spec.params().begin(),
-                                                  job_spec.params().end());
+  const ParamMap params = ParamsFromProto(job_spec.params());
   if (std::string refusal = job->Setup(params); !refusal.empty()) {
     return absl::InvalidArgumentError(refusal);
   }

@@ -1,0 +1,43 @@
+#include "common/proto_maps.h"
+
+namespace mr {
+
+ParamMap ParamsFromProto(
+    const google::protobuf::RepeatedPtrField<mrpb::Param>& params) {
+  ParamMap out;
+  for (const mrpb::Param& p : params) out[p.key()] = p.value();
+  return out;
+}
+
+void SetParam(mrpb::JobSpec* spec, const std::string& key,
+              const std::string& value) {
+  for (mrpb::Param& p : *spec->mutable_params()) {
+    if (p.key() == key) {
+      p.set_value(value);
+      return;
+    }
+  }
+  mrpb::Param* p = spec->add_params();
+  p->set_key(key);
+  p->set_value(value);
+}
+
+CounterMap CountersFromProto(
+    const google::protobuf::RepeatedPtrField<mrpb::Counter>& counters) {
+  CounterMap out;
+  for (const mrpb::Counter& c : counters) out[c.name()] += c.value();
+  return out;
+}
+
+void CountersToProto(const CounterMap& counters,
+                     google::protobuf::RepeatedPtrField<mrpb::Counter>* out) {
+  out->Clear();
+  out->Reserve(counters.size());
+  for (const auto& [name, value] : counters) {
+    mrpb::Counter* c = out->Add();
+    c->set_name(name);
+    c->set_value(value);
+  }
+}
+
+}  // namespace mr
