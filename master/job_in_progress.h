@@ -68,6 +68,7 @@ class JobInProgress {
   const std::string& id() const { return id_; }
   const mrpb::JobSpec& spec() const { return spec_; }
   mrpb::JobState state() const { return state_; }
+  int64_t submit_wall_ms() const { return submit_wall_ms_; }
   bool running() const { return state_ == mrpb::JOB_RUNNING; }
   const mrpb::InputSplit& split(uint32_t map_index) const {
     return splits_[map_index];

@@ -24,6 +24,9 @@ ABSL_FLAG(int64_t, heartbeat_interval_ms, 1000,
           "How often workers heartbeat when idle.");
 ABSL_FLAG(int64_t, heartbeat_timeout_ms, 5000,
           "A worker silent this long is declared dead.");
+ABSL_FLAG(std::string, inject_crash_in_commit, "",
+          "Test-only: before_swap or after_swap: the master SIGKILLs itself "
+          "at that point of every job commit.");
 ABSL_FLAG(std::string, validate_plugin, "",
           "Internal: check that this plugin loads, then exit.");
 ABSL_FLAG(std::string, validate_spec, "",
@@ -46,6 +49,14 @@ int main(int argc, char** argv) {
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
   options.heartbeat_interval_ms = absl::GetFlag(FLAGS_heartbeat_interval_ms);
   options.heartbeat_timeout_ms = absl::GetFlag(FLAGS_heartbeat_timeout_ms);
+  options.inject_crash_in_commit = absl::GetFlag(FLAGS_inject_crash_in_commit);
+  if (!options.inject_crash_in_commit.empty() &&
+      options.inject_crash_in_commit != "before_swap" &&
+      options.inject_crash_in_commit != "after_swap") {
+    fprintf(stderr,
+            "mr-master: --inject_crash_in_commit is before_swap or after_swap\n");
+    return 2;
+  }
   if (options.state_dir.empty()) {
     fprintf(stderr, "mr-master: --state_dir is required\n");
     return 2;
