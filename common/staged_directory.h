@@ -5,7 +5,7 @@
 //   StagedDirectory out("/data/out", "job-000042");
 //   RETURN_IF_ERROR(out.Create());    // an empty /data/.out.job-000042.staging
 //   ... write the new version into out.staging_path() ...
-//   RETURN_IF_ERROR(out.Publish("_SUCCESS", "job-000042 ...\n", {}));
+//   RETURN_IF_ERROR(out.Publish("_VERSION", "job-000042 ...\n", {}));
 //
 // The staging directory is a sibling of the target (so both lie on one
 // filesystem and a rename moves it), named after the target and a tag unique
