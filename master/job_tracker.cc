@@ -502,7 +502,8 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     map_slots = static_cast<uint32_t>(std::max<int64_t>(0, room));
     AssignTasks(worker, request.free_slots(), map_slots, &response);
     if (response.assignments_size() == 0 && request.running_attempts_size() == 0 &&
-        request.free_slots() > 0 && to_commit.empty()) {
+        request.free_slots() > 0 && to_commit.empty() &&
+        ended_staging_.empty()) {
       const uint64_t epoch = work_epoch_;
       auto changed = [this, epoch]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return work_epoch_ != epoch;

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -107,6 +108,13 @@ TEST(BadInputTest, AnInputThatVanishesAfterSubmissionFailsItsMapNamingIt) {
   EXPECT_THAT(status->error(),
               HasSubstr("input " + in + "/b.txt: No such file or directory"));
   EXPECT_FALSE(PathExists(out));
+  // The master removes the failed job's staging directory just after the
+  // job ends.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (DescribeTree(cluster.root_dir()).find(".staging") != std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   EXPECT_EQ(DescribeTree(cluster.root_dir()).find(".staging"), std::string::npos)
       << DescribeTree(cluster.root_dir());
 

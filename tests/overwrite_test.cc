@@ -136,8 +136,9 @@ class OverwriteTest : public ::testing::Test {
     return *old;
   }
 
-  // Waits until every worker runs nothing, then checks that `out` still
-  // holds `old` and that no staging directory is left beside it.
+  // Waits until every worker runs nothing and the ended job's staging
+  // directory is gone (the master removes it just after the job ends), then
+  // checks that `out` still holds `old`.
   void ExpectOldOutputAndNoStaging(ExternalMiniCluster& cluster,
                                    const std::string& out, const Files& old) {
     EXPECT_TRUE(WaitUntil([&] {
@@ -146,14 +147,13 @@ class OverwriteTest : public ::testing::Test {
       for (const auto& info : w->workers()) {
         if (info.running_tasks() > 0) return false;
       }
-      return true;
-    })) << "workers still running tasks";
+      return StagingDirs(cluster.root_dir()).empty();
+    })) << "workers still running tasks, or a staging directory is left:\n"
+        << DescribeTree(cluster.root_dir());
     absl::StatusOr<Files> now = ReadFlatDir(out);
     ASSERT_TRUE(now.ok()) << now.status();
     EXPECT_EQ(Names(*now), Names(old));
     EXPECT_TRUE(*now == old) << "the old output changed";
-    EXPECT_THAT(StagingDirs(cluster.root_dir()), ::testing::IsEmpty())
-        << DescribeTree(cluster.root_dir());
   }
 
   std::string expected_;
