@@ -174,7 +174,7 @@ if ((!BASELINE_ONLY)); then
   CLUSTER_S=$(elapsed "$t0" "$t1")
   stop_cluster
 
-  parts=("$WORK"/out/part-r-*)
+  parts=("$WORK"/out/part-*)
   [[ -f "${parts[0]}" ]] || die "the job wrote no part files in $WORK/out"
   cat "${parts[@]}" | LC_ALL=C sort >"$WORK/cluster.sorted"
   if ! cmp -s "$WORK/baseline.txt" "$WORK/cluster.sorted"; then

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include <google/protobuf/message_lite.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -139,11 +141,107 @@ std::string AbsolutePath(const std::string& path) {
   return p.lexically_normal().string();
 }
 
+namespace {
+
+bool HasGlobMagic(const std::string& pattern) {
+  return pattern.find_first_of("*?[{\\") != std::string::npos;
+}
+
+const char* FileTypeName(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+// Adds what `path` names to `files`: itself when a regular file, the regular
+// files directly in it when a directory (and then the directory itself to
+// `dirs`). `listed`: `path` is an entry of a directory being expanded, and is
+// skipped when a directory.
+absl::Status AddInput(const std::string& path, bool listed,
+                      std::vector<std::string>* files,
+                      std::vector<std::string>* dirs) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    struct stat link;
+    if (err == ENOENT && lstat(path.c_str(), &link) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("input ", path, " is a dangling symbolic link"));
+    }
+    return ErrnoError("input", path, err);
+  }
+  if (S_ISREG(st.st_mode)) {
+    files->push_back(AbsolutePath(path));
+    return absl::OkStatus();
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "input ", path, " is not a regular file (", FileTypeName(st.st_mode),
+        ")"));
+  }
+  if (listed) return absl::OkStatus();  // a subdirectory: not expanded
+  if (dirs != nullptr) dirs->push_back(AbsolutePath(path));
+  const size_t before = files->size();
+  std::error_code ec;
+  fs::directory_iterator it(path, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    RETURN_IF_ERROR(AddInput(it->path().string(), true, files, dirs));
+  }
+  if (ec) return ErrnoError("cannot list input directory", path, ec.value());
+  if (files->size() == before) {
+    return absl::NotFoundError(
+        absl::StrCat("input ", path, " holds no regular file"));
+  }
+  return absl::OkStatus();
+}
+
+// The real path of an absolute `path`; `depth` counts the symbolic links
+// followed by hand, as the kernel does, against loops.
+absl::StatusOr<std::string> ResolveAbsolute(const std::string& path,
+                                            int depth) {
+  if (depth > 40) return ErrnoError("cannot resolve", path, ELOOP);
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) != nullptr) return std::string(buf);
+  if (errno != ENOENT) return ErrnoError("cannot resolve", path, errno);
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  struct stat st;
+  if (lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    // A dangling symbolic link: where it points is what will be created.
+    const ssize_t n = readlink(p.c_str(), buf, sizeof(buf) - 1);
+    if (n < 0) return ErrnoError("cannot read link", p, errno);
+    const std::string target(buf, n);
+    const std::string dir = p.substr(0, p.rfind('/'));
+    return ResolveAbsolute(
+        target[0] == '/' ? target : absl::StrCat(dir, "/", target), depth + 1);
+  }
+  const size_t slash = p.rfind('/');
+  const std::string last = p.substr(slash + 1);
+  ASSIGN_OR_RETURN(std::string base,
+                   ResolveAbsolute(slash == 0 ? "/" : p.substr(0, slash), depth));
+  if (last.empty() || last == ".") return base;
+  if (last == "..") {
+    const size_t up = base.rfind('/');
+    return up == 0 ? std::string("/") : base.substr(0, up);
+  }
+  return base == "/" ? "/" + last : absl::StrCat(base, "/", last);
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> ExpandInputs(
-    const std::vector<std::string>& patterns) {
+    const std::vector<std::string>& patterns,
+    std::vector<std::string>* directories) {
   if (patterns.empty()) return absl::InvalidArgumentError("no input given");
   std::vector<std::string> files;
   for (const std::string& pattern : patterns) {
+    if (!HasGlobMagic(pattern)) {
+      // A plain path: stat(2) tells exactly what is wrong with it.
+      RETURN_IF_ERROR(AddInput(pattern, false, &files, directories));
+      continue;
+    }
     glob_t g;
     const int rc = glob(pattern.c_str(), GLOB_NOSORT | GLOB_BRACE, nullptr, &g);
     if (rc == GLOB_NOMATCH) {
@@ -156,36 +254,34 @@ absl::StatusOr<std::vector<std::string>> ExpandInputs(
       return absl::InvalidArgumentError(
           absl::StrCat("cannot expand input ", pattern));
     }
-    size_t matched = 0;
-    for (size_t i = 0; i < g.gl_pathc; ++i) {
-      const std::string path = g.gl_pathv[i];
-      std::error_code ec;
-      if (fs::is_directory(path, ec)) {
-        for (const auto& entry : fs::directory_iterator(path, ec)) {
-          if (entry.is_regular_file()) {
-            files.push_back(AbsolutePath(entry.path().string()));
-            ++matched;
-          }
-        }
-      } else if (fs::is_regular_file(path, ec)) {
-        files.push_back(AbsolutePath(path));
-        ++matched;
-      }
+    absl::Status s;
+    for (size_t i = 0; i < g.gl_pathc && s.ok(); ++i) {
+      s = AddInput(g.gl_pathv[i], false, &files, directories);
     }
     globfree(&g);
-    if (matched == 0) {
-      return absl::NotFoundError(
-          absl::StrCat("input ", pattern, " holds no regular file"));
-    }
+    RETURN_IF_ERROR(s);
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   for (const std::string& f : files) {
-    if (access(f.c_str(), R_OK) != 0) {
-      return ErrnoError("cannot read input", f, errno);
-    }
+    if (access(f.c_str(), R_OK) != 0) return ErrnoError("input", f, errno);
   }
   return files;
+}
+
+absl::StatusOr<std::string> ResolvePath(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("empty path");
+  if (path[0] == '/') return ResolveAbsolute(path, 0);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+    return ErrnoError("cannot resolve", path, errno);
+  }
+  return ResolveAbsolute(absl::StrCat(cwd, "/", path), 0);
+}
+
+bool PathIsWithin(const std::string& path, const std::string& dir) {
+  if (dir.empty() || !absl::StartsWith(path, dir)) return false;
+  return path.size() == dir.size() || dir == "/" || path[dir.size()] == '/';
 }
 
 }  // namespace mr

@@ -39,13 +39,40 @@ bool PathExists(const std::string& path);
 absl::StatusOr<uint64_t> FileSize(const std::string& path);
 
 // Resolves the user's input paths and globs into regular files: sorted,
-// without duplicates, made absolute. NotFound names the first path or glob
-// that matched nothing; a directory is expanded to the files directly in it.
+// without duplicates, made absolute. A directory (named or matched by a glob)
+// is expanded to the files directly in it; its subdirectories are skipped.
+// When `directories` is not null, the directories so expanded are appended
+// to it (absolute).
+// Errors, each naming the path or glob:
+//   InvalidArgument    no pattern, or a glob that cannot be expanded;
+//   NotFound           a path or glob that matches nothing, or a directory
+//                      that holds no regular file;
+//   PermissionDenied   a file or directory that cannot be read;
+//   FailedPrecondition a match that is neither a regular file nor a
+//                      directory (a FIFO, a device, a socket), or a dangling
+//                      symbolic link;
+//   Internal           another error of the filesystem.
 absl::StatusOr<std::vector<std::string>> ExpandInputs(
-    const std::vector<std::string>& patterns);
+    const std::vector<std::string>& patterns,
+    std::vector<std::string>* directories = nullptr);
 
-// The absolute, normalized form of `path` (relative to the cwd).
+// The absolute, normalized form of `path` (relative to the cwd), purely
+// lexical: symbolic links are not followed, and "a/link/.." becomes "a".
 std::string AbsolutePath(const std::string& path);
+
+// The real path of `path` (relative to the cwd): absolute, without ".",
+// ".." or repeated and trailing slashes, every symbolic link resolved. A path
+// that does not exist (yet) is resolved up to its deepest existing ancestor,
+// and the rest is appended lexically. Two spellings of one directory resolve
+// to the same string. Errors (naming the path) other than a missing
+// component: a component that is not a directory (Internal), one that cannot
+// be searched (PermissionDenied), a symbolic link loop (Internal).
+absl::StatusOr<std::string> ResolvePath(const std::string& path);
+
+// Whether `path` is `dir` or lies below it, comparing whole components
+// ("/a/bc" is not within "/a/b"). Both must be in ResolvePath()'s form;
+// nothing is within an empty `dir`.
+bool PathIsWithin(const std::string& path, const std::string& dir);
 
 }  // namespace mr
 

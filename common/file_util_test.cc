@@ -153,5 +153,81 @@ TEST_F(FileUtilTest, ExpandMakesRelativePathsAbsolute) {
   EXPECT_THAT(*globbed, ElementsAre(Path("rel.txt")));
 }
 
+TEST_F(FileUtilTest, ExpandRefusesANonRegularFileNamingIt) {
+  Touch("a.txt");
+  ASSERT_EQ(mkfifo(Path("fifo.txt").c_str(), 0644), 0);
+  for (const std::string& pattern : {Path("fifo.txt"), Path("*.txt"), dir_}) {
+    absl::StatusOr<std::vector<std::string>> files = ExpandInputs({pattern});
+    EXPECT_EQ(files.status().code(), absl::StatusCode::kFailedPrecondition)
+        << pattern << ": " << files.status();
+    EXPECT_THAT(std::string(files.status().message()),
+                HasSubstr(Path("fifo.txt") + " is not a regular file (a FIFO)"));
+  }
+}
+
+TEST_F(FileUtilTest, ExpandRefusesADanglingSymlink) {
+  ASSERT_EQ(symlink(Path("nowhere").c_str(), Path("link").c_str()), 0);
+  absl::StatusOr<std::vector<std::string>> files = ExpandInputs({Path("link")});
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(files.status().message()), HasSubstr(Path("link")));
+}
+
+TEST_F(FileUtilTest, ExpandReportsTheDirectoriesItExpanded) {
+  ASSERT_TRUE(MakeDirs(Path("d/sub")).ok());
+  Touch("d/a");
+  Touch("e");
+  std::vector<std::string> dirs;
+  absl::StatusOr<std::vector<std::string>> files =
+      ExpandInputs({Path("d/"), Path("e")}, &dirs);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_THAT(*files, ElementsAre(Path("d/a"), Path("e")));
+  EXPECT_THAT(dirs, ElementsAre(Path("d/")));
+}
+
+TEST_F(FileUtilTest, ResolvePathFollowsLinksAndNormalizes) {
+  ASSERT_TRUE(MakeDirs(Path("real/sub")).ok());
+  ASSERT_EQ(symlink(Path("real").c_str(), Path("link").c_str()), 0);
+  absl::StatusOr<std::string> real_dir = ResolvePath(dir_);
+  ASSERT_TRUE(real_dir.ok()) << real_dir.status();
+  const std::string r = *real_dir;
+  auto resolve = [](const std::string& p) {
+    absl::StatusOr<std::string> s = ResolvePath(p);
+    return s.ok() ? *s : "error: " + s.status().ToString();
+  };
+  EXPECT_EQ(resolve(Path("real")), r + "/real");
+  EXPECT_EQ(resolve(Path("real/")), r + "/real");
+  EXPECT_EQ(resolve(Path("real//sub/..")), r + "/real");
+  EXPECT_EQ(resolve(Path("link")), r + "/real");
+  EXPECT_EQ(resolve(Path("link/sub/")), r + "/real/sub");
+  // Missing tails are appended to the deepest existing ancestor.
+  EXPECT_EQ(resolve(Path("link/new/deeper/")), r + "/real/new/deeper");
+  EXPECT_EQ(resolve(Path("link/new/../other")), r + "/real/other");
+  // "link/.." is the parent of what the link points to, physically.
+  ASSERT_EQ(symlink(Path("real/sub").c_str(), Path("deep").c_str()), 0);
+  EXPECT_EQ(resolve(Path("deep/../x")), r + "/real/x");
+  // A dangling link resolves to where it points.
+  ASSERT_EQ(symlink(Path("real/later").c_str(), Path("dangling").c_str()), 0);
+  EXPECT_EQ(resolve(Path("dangling")), r + "/real/later");
+  EXPECT_EQ(resolve(Path("dangling/x")), r + "/real/later/x");
+  EXPECT_EQ(resolve("/"), "/");
+  // A file in the middle of the path.
+  Touch("file");
+  absl::StatusOr<std::string> bad = ResolvePath(Path("file/x"));
+  EXPECT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr(Path("file/x")));
+  // A loop.
+  ASSERT_EQ(symlink(Path("loop").c_str(), Path("loop").c_str()), 0);
+  EXPECT_FALSE(ResolvePath(Path("loop/x")).ok());
+}
+
+TEST_F(FileUtilTest, PathIsWithinComparesWholeComponents) {
+  EXPECT_TRUE(PathIsWithin("/a/b", "/a/b"));
+  EXPECT_TRUE(PathIsWithin("/a/b/c", "/a/b"));
+  EXPECT_TRUE(PathIsWithin("/a", "/"));
+  EXPECT_FALSE(PathIsWithin("/a/bc", "/a/b"));
+  EXPECT_FALSE(PathIsWithin("/a", "/a/b"));
+  EXPECT_FALSE(PathIsWithin("/a", ""));
+}
+
 }  // namespace
 }  // namespace mr

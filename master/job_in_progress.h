@@ -75,6 +75,7 @@ class JobInProgress {
   const std::string& request_id() const { return request_id_; }
   void set_request_id(std::string id) { request_id_ = std::move(id); }
   mrpb::JobState state() const { return state_; }
+  int64_t submit_wall_ms() const { return submit_wall_ms_; }
   bool running() const { return state_ == mrpb::JOB_RUNNING; }
   int64_t finish_wall_ms() const { return finish_wall_ms_; }
   const mrpb::InputSplit& split(uint32_t map_index) const {

@@ -1,6 +1,7 @@
 #include "master/job_tracker.h"
 
-#include <filesystem>
+#include <signal.h>
+#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -13,6 +14,8 @@
 #include "common/logging.h"
 #include "common/names.h"
 #include "common/proto_maps.h"
+#include "common/output_layout.h"
+#include "common/status_macros.h"
 #include "master/input_splitter.h"
 #include "master/state_codec.h"
 
@@ -28,29 +31,29 @@ constexpr uint32_t kBusyHeartbeatMs = 100;
 // How long the heartbeat of a worker that runs nothing waits for work.
 constexpr int64_t kIdleLongPollMs = 500;
 
-std::string SuccessMarker(const std::string& output_dir) {
-  return output_dir + "/_SUCCESS";
+// Which refusal an ExpandInputs() error is (common/file_util.h).
+mrpb::SubmitJobResponse::Error InputError(const absl::Status& s) {
+  return absl::IsNotFound(s) || absl::IsInvalidArgument(s)
+             ? mrpb::SubmitJobResponse::NO_INPUT
+             : mrpb::SubmitJobResponse::INPUT_UNREADABLE;
 }
 
-std::string TemporaryDir(const std::string& output_dir) {
-  return output_dir + "/_temporary";
-}
-
-// Makes `dir` ready for a new job's output: exists, with no _temporary, and
-// when `overwrite`, without an earlier job's result.
-absl::Status PrepareOutputDir(const std::string& dir, bool overwrite) {
-  if (absl::Status s = MakeDirs(dir); !s.ok()) return s;
-  if (absl::Status s = RemoveAll(TemporaryDir(dir)); !s.ok()) return s;
-  if (!overwrite) return absl::OkStatus();
-  if (absl::Status s = RemoveAll(SuccessMarker(dir)); !s.ok()) return s;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (absl::StartsWith(name, "part-r-")) {
-      if (absl::Status s = RemoveAll(entry.path().string()); !s.ok()) return s;
-    }
+// The real paths of a job's output and inputs (not its staging directory,
+// which needs the job id).
+absl::StatusOr<PathClaims::Paths> ResolveJobPaths(
+    const std::string& output_dir, const std::vector<std::string>& files,
+    const std::vector<std::string>& dirs) {
+  PathClaims::Paths paths;
+  ASSIGN_OR_RETURN(paths.output, ResolvePath(output_dir));
+  for (const std::string& f : files) {
+    ASSIGN_OR_RETURN(std::string real, ResolvePath(f));
+    paths.inputs.push_back(std::move(real));
   }
-  return absl::OkStatus();
+  for (const std::string& d : dirs) {
+    ASSIGN_OR_RETURN(std::string real, ResolvePath(d));
+    paths.input_dirs.push_back(std::move(real));
+  }
+  return paths;
 }
 
 }  // namespace
@@ -89,6 +92,25 @@ absl::Status JobTracker::Restore() {
   if (store_ == nullptr) return absl::OkStatus();
   auto state = store_->Load();
   if (!state.ok()) return state.status();
+  // Running jobs hold their paths again; resolving them is I/O, done before
+  // taking the lock.
+  std::map<std::string, PathClaims::Paths> running_paths;
+  for (const mrstate::JobRecord& r : state->jobs) {
+    if (r.state() != mrstate::RUNNING) continue;
+    std::vector<std::string> files(r.input_files().begin(),
+                                   r.input_files().end());
+    absl::StatusOr<PathClaims::Paths> paths =
+        ResolveJobPaths(r.spec().output_dir(), files, {});
+    if (!paths.ok()) {
+      MR_LOG(WARNING) << r.job_id() << ": " << paths.status()
+                      << "; comparing its paths as they are spelled";
+      paths = PathClaims::Paths();
+      paths->output = r.spec().output_dir();
+      paths->inputs = files;
+    }
+    paths->staging = OutputLayout(r.spec().output_dir(), r.job_id()).staging_dir();
+    running_paths[r.job_id()] = std::move(*paths);
+  }
   std::vector<std::string> to_commit;
   {
     absl::MutexLock lock(&mu_);
@@ -144,11 +166,16 @@ absl::Status JobTracker::Restore() {
       if (!r.request_id().empty()) requests_[r.request_id()] = r.job_id();
       if (job_state != mrpb::JOB_RUNNING) {
         job->Finish(job_state, r.error(), r.finish_time_ms());
+        // Killed before it removed its staging directory, if it had one.
+        ended_staging_.emplace_back(r.spec().output_dir(), r.job_id());
       } else if (job->AllReducesDone()) {
         to_commit.push_back(r.job_id());  // died while committing
         committing_jobs_.insert(r.job_id());
       } else {
         relocation_pending_ = true;
+      }
+      if (job->running()) {
+        claims_.Add(r.job_id(), std::move(running_paths[r.job_id()]));
       }
       MR_LOG(INFO) << "restored " << r.job_id() << " ("
                    << mrpb::JobState_Name(job_state) << ")";
@@ -159,6 +186,7 @@ absl::Status JobTracker::Restore() {
     RetireFinishedJobs();
   }
   for (const std::string& id : to_commit) CommitJob(id);
+  RemoveEndedStaging();
   return absl::OkStatus();
 }
 
@@ -288,78 +316,109 @@ mrpb::SubmitJobResponse JobTracker::Submit(
   using R = mrpb::SubmitJobResponse;
   mrpb::SubmitJobResponse response;
   if (DuplicateSubmission(request.request_id(), &response)) return response;
-  mrpb::JobSpec spec = request.spec();
-  std::string message;
-  R::Error error = ValidateSpec(&spec, request.plugin(), &message);
-  if (error != R::OK) {
+  auto refuse = [&response](R::Error error, const std::string& message) {
     response.set_error(error);
     response.set_message(message);
     MR_LOG(INFO) << "refused submission: " << R::Error_Name(error) << ": "
                  << message;
     return response;
-  }
+  };
+  mrpb::JobSpec spec = request.spec();
+  std::string message;
+  R::Error error = ValidateSpec(&spec, request.plugin(), &message);
+  if (error != R::OK) return refuse(error, message);
 
   std::vector<std::string> patterns(spec.inputs().begin(), spec.inputs().end());
-  auto files = ExpandInputs(patterns);
+  std::vector<std::string> input_dirs;
+  auto files = ExpandInputs(patterns, &input_dirs);
   if (!files.ok()) {
-    response.set_error(R::NO_INPUT);
-    response.set_message(std::string(files.status().message()));
-    return response;
+    return refuse(InputError(files.status()),
+                  std::string(files.status().message()));
   }
   std::vector<InputFile> inputs;
   for (const std::string& path : *files) {
     auto size = FileSize(path);
     if (!size.ok()) {
-      response.set_error(R::NO_INPUT);
-      response.set_message(std::string(size.status().message()));
-      return response;
+      return refuse(InputError(size.status()),
+                    std::string(size.status().message()));
     }
     inputs.push_back({path, *size});
   }
   std::vector<mrpb::InputSplit> splits =
       ComputeSplits(inputs, spec.split_size());
 
-  absl::MutexLock lock(&mu_);
-  // A retry may have raced the first request here.
-  if (DuplicateSubmissionLocked(request.request_id(), &response)) {
-    return response;
+  // Paths are compared, and the output written, by their real form.
+  absl::StatusOr<PathClaims::Paths> paths =
+      ResolveJobPaths(spec.output_dir(), *files, input_dirs);
+  if (!paths.ok()) {
+    return refuse(R::INVALID_SPEC, std::string(paths.status().message()));
   }
-  for (const auto& [id, job] : jobs_) {
-    if (job->running() && job->spec().output_dir() == spec.output_dir()) {
-      response.set_error(R::OUTPUT_IN_USE);
-      response.set_message(absl::StrCat("running job ", id, " writes to ",
-                                        spec.output_dir()));
-      return response;
-    }
-  }
-  if (PathExists(SuccessMarker(spec.output_dir())) && !spec.overwrite()) {
-    response.set_error(R::OUTPUT_EXISTS);
-    response.set_message(absl::StrCat(
-        spec.output_dir(),
-        " already holds a committed result (_SUCCESS); use --overwrite to "
-        "replace it"));
-    return response;
-  }
-  if (absl::Status s = PrepareOutputDir(spec.output_dir(), spec.overwrite());
-      !s.ok()) {
-    response.set_error(R::INVALID_SPEC);
-    response.set_message(absl::StrCat("output directory: ", s.message()));
-    return response;
+  const std::string given_output = spec.output_dir();
+  const std::string output = paths->output;
+  // How a refusal names the output: as given, and as resolved.
+  auto named = [&given_output, &output](const std::string& m) {
+    return given_output == output
+               ? m
+               : absl::StrCat(m, " (the output was given as ", given_output,
+                              ")");
+  };
+  if (output == "/") return refuse(R::INVALID_SPEC, "the output cannot be /");
+  spec.set_output_dir(output);
+  if (PathClaims::Conflict c = PathClaims::CheckOwn(*paths); !c.ok()) {
+    return refuse(R::PATHS_OVERLAP, named(c.message));
   }
 
-  const std::string id = absl::StrFormat("job-%06d", next_job_seq_++);
+  // Claim the paths and the id under the lock; look at the output and
+  // prepare it without.
+  std::string id;
+  const std::string& request_id = request.request_id();
+  {
+    absl::MutexLock lock(&mu_);
+    // A retry may have raced the first request here.
+    if (DuplicateSubmissionLocked(request_id, &response)) return response;
+    id = absl::StrFormat("job-%06d", next_job_seq_);
+    paths->staging = OutputLayout(output, id).staging_dir();
+    if (PathClaims::Conflict c = claims_.Check(*paths); !c.ok()) {
+      return refuse(c.kind == PathClaims::Conflict::Kind::kOutputInUse
+                        ? R::OUTPUT_IN_USE
+                        : R::PATHS_OVERLAP,
+                    named(c.message));
+    }
+    ++next_job_seq_;
+    PersistIds();
+    claims_.Add(id, std::move(*paths));
+    // Reserved now, so that a concurrent retry finds this job.
+    if (!request_id.empty()) requests_[request_id] = id;
+  }
+  R::Error output_error = R::OK;
+  if (absl::Status s = OutputLayout::CheckTarget(output, spec.overwrite());
+      !s.ok()) {
+    output_error = absl::IsAlreadyExists(s) ? R::OUTPUT_EXISTS : R::INVALID_SPEC;
+    message = named(std::string(s.message()));
+  } else if (absl::Status s = OutputLayout(output, id).Prepare(); !s.ok()) {
+    output_error = R::INVALID_SPEC;
+    message = absl::StrCat("output directory: ", s.message());
+  }
+  if (output_error != R::OK) {
+    absl::MutexLock lock(&mu_);
+    claims_.Remove(id);
+    if (!request_id.empty()) requests_.erase(request_id);
+    return refuse(output_error, message);
+  }
+
+  absl::MutexLock lock(&mu_);
   const uint32_t num_maps = splits.size();
   jobs_[id] = std::make_unique<JobInProgress>(id, spec, std::move(*files),
                                     std::move(splits), clock_->WallMs());
-  jobs_[id]->set_request_id(request.request_id());
-  if (!request.request_id().empty()) requests_[request.request_id()] = id;
+  jobs_[id]->set_request_id(request_id);
   job_order_.push_back(id);
   ++work_epoch_;
   Persist(*jobs_[id]);
   MR_LOG(INFO) << "accepted " << id << ": "
                << (spec.app().empty() ? spec.plugin_name() : spec.app())
                << ", " << num_maps << " maps, " << spec.num_reduces()
-               << " reduces, output " << spec.output_dir();
+               << " reduces, output " << spec.output_dir()
+               << (spec.overwrite() ? " (overwrite)" : "");
   response.set_error(R::OK);
   response.set_job_id(id);
   response.set_num_maps(num_maps);
@@ -417,25 +476,28 @@ std::vector<mrpb::JobStatus> JobTracker::ListJobs(bool all) {
 mrpb::KillJobResponse JobTracker::Kill(const std::string& job_id) {
   WriteOnReturn write_on_return{this};
   mrpb::KillJobResponse response;
-  absl::MutexLock lock(&mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end() && FindRetired(job_id) != nullptr) {
-    response.set_error(mrpb::KillJobResponse::ALREADY_FINISHED);
-    response.set_message(absl::StrCat(job_id, " has already finished"));
-    return response;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() && FindRetired(job_id) != nullptr) {
+      response.set_error(mrpb::KillJobResponse::ALREADY_FINISHED);
+      response.set_message(absl::StrCat(job_id, " has already finished"));
+      return response;
+    }
+    if (it == jobs_.end()) {
+      response.set_error(mrpb::KillJobResponse::NOT_FOUND);
+      response.set_message(absl::StrCat("no job ", job_id));
+      return response;
+    }
+    JobInProgress* job = it->second.get();
+    if (!job->running() || committing_jobs_.count(job_id) > 0) {
+      response.set_error(mrpb::KillJobResponse::ALREADY_FINISHED);
+      response.set_message(absl::StrCat(job_id, " has already finished"));
+      return response;
+    }
+    EndJob(job, mrpb::JOB_KILLED, "killed by the user");
   }
-  if (it == jobs_.end()) {
-    response.set_error(mrpb::KillJobResponse::NOT_FOUND);
-    response.set_message(absl::StrCat("no job ", job_id));
-    return response;
-  }
-  JobInProgress* job = it->second.get();
-  if (!job->running() || committing_jobs_.count(job_id) > 0) {
-    response.set_error(mrpb::KillJobResponse::ALREADY_FINISHED);
-    response.set_message(absl::StrCat(job_id, " has already finished"));
-    return response;
-  }
-  EndJob(job, mrpb::JOB_KILLED, "killed by the user");
+  RemoveEndedStaging();
   response.set_error(mrpb::KillJobResponse::OK);
   return response;
 }
@@ -535,7 +597,8 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     map_slots = static_cast<uint32_t>(std::max<int64_t>(0, room));
     AssignTasks(worker, request.free_slots(), map_slots, &response);
     if (response.assignments_size() == 0 && request.running_attempts_size() == 0 &&
-        request.free_slots() > 0 && to_commit.empty()) {
+        request.free_slots() > 0 && to_commit.empty() &&
+        ended_staging_.empty()) {
       const uint64_t epoch = work_epoch_;
       auto changed = [this, epoch]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return work_epoch_ != epoch;
@@ -560,6 +623,7 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     response.set_status(mrpb::HeartbeatResponse::OK);
   }
   for (const std::string& job_id : to_commit) CommitJob(job_id);
+  RemoveEndedStaging();
   return response;
 }
 
@@ -854,37 +918,82 @@ void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
   job->Finish(state, error, clock_->WallMs());
   Persist(*job);
   workers_.JobFinished(job->id());
-  // Late attempts may still write under _temporary; workers remove their
-  // own attempt directories when told to kill them.
-  absl::Status s = RemoveAll(TemporaryDir(job->spec().output_dir()));
-  if (!s.ok()) MR_LOG(WARNING) << job->id() << ": " << s;
+  claims_.Remove(job->id());
+  // Removed once the caller has released mu_. Late attempts cannot recreate
+  // it (OutputLayout::CreateAttemptDir()); workers remove their own attempt
+  // directories when told to kill them.
+  ended_staging_.emplace_back(job->spec().output_dir(), job->id());
   MR_LOG(INFO) << job->id() << " " << mrpb::JobState_Name(state)
                << (error.empty() ? "" : ": ") << error;
 }
 
-void JobTracker::CommitJob(const std::string& job_id) {
-  WriteOnReturn write_on_return{this};
-  std::string output_dir;
+void JobTracker::RemoveEndedStaging() {
+  std::vector<std::pair<std::string, std::string>> ended;
   {
     absl::MutexLock lock(&mu_);
-    output_dir = jobs_[job_id]->spec().output_dir();
+    ended.swap(ended_staging_);
   }
-  absl::Status s = RemoveAll(TemporaryDir(output_dir));
-  if (s.ok()) s = WriteFileAtomically(SuccessMarker(output_dir), "");
-  absl::MutexLock lock(&mu_);
-  committing_jobs_.erase(job_id);
-  JobInProgress* job = jobs_[job_id].get();
-  if (!job->running()) return;
-  if (!s.ok()) {
-    EndJob(job, mrpb::JOB_FAILED,
-           absl::StrCat("job commit failed: ", s.message()));
-    return;
+  for (const auto& [output_dir, job_id] : ended) {
+    if (absl::Status s = OutputLayout(output_dir, job_id).Abort(); !s.ok()) {
+      MR_LOG(WARNING) << job_id << ": " << s;
+    }
   }
-  for (const RunningAttempt& a : job->SettleMaps()) KillAttempt(a.id, a.worker_id);
-  job->Finish(mrpb::JOB_SUCCEEDED, "", clock_->WallMs());
-  Persist(*job);
-  workers_.JobFinished(job_id);
-  MR_LOG(INFO) << job_id << " succeeded; output in " << output_dir;
+}
+
+absl::Status JobTracker::InjectCrash(StagedDirectory::Point point) const {
+  const char* name =
+      point == StagedDirectory::Point::kBeforeSwap ? "before_swap" : "after_swap";
+  if (options_.inject_crash_in_commit == name) {
+    MR_LOG(WARNING) << "injected crash in a job commit, " << name;
+    kill(getpid(), SIGKILL);
+  }
+  return absl::OkStatus();
+}
+
+void JobTracker::CommitJob(const std::string& job_id) {
+  WriteOnReturn write_on_return{this};
+  // Every reduce's commit must be on disk before the output moves: a master
+  // restarted mid-commit resumes the commit, it does not run reduces again.
+  FlushWrites();
+  std::string output_dir, token;
+  uint32_t num_parts = 0;
+  OutputLayout::CommitOptions options;
+  {
+    absl::MutexLock lock(&mu_);
+    const JobInProgress& job = *jobs_[job_id];
+    output_dir = job.spec().output_dir();
+    num_parts = job.spec().num_reduces();
+    options.overwrite = job.spec().overwrite();
+    token = OutputLayout(output_dir, job_id).CommitToken(job.submit_wall_ms());
+  }
+  if (!options_.inject_crash_in_commit.empty()) {
+    options.inject = [this](StagedDirectory::Point p) { return InjectCrash(p); };
+  }
+  // A master killed in here calls it again from Restore(): Commit() finishes
+  // whatever step it was at.
+  absl::Status s =
+      OutputLayout(output_dir, job_id).Commit(num_parts, token, options);
+  {
+    absl::MutexLock lock(&mu_);
+    committing_jobs_.erase(job_id);
+    JobInProgress* job = jobs_[job_id].get();
+    if (!job->running()) return;
+    if (!s.ok()) {
+      // Nothing was replaced: the staged output goes, the old one stays.
+      EndJob(job, mrpb::JOB_FAILED,
+             absl::StrCat("job commit failed: ", s.message()));
+    } else {
+      for (const RunningAttempt& a : job->SettleMaps()) {
+        KillAttempt(a.id, a.worker_id);
+      }
+      job->Finish(mrpb::JOB_SUCCEEDED, "", clock_->WallMs());
+      Persist(*job);
+      claims_.Remove(job_id);
+      workers_.JobFinished(job_id);
+      MR_LOG(INFO) << job_id << " succeeded; output in " << output_dir;
+    }
+  }
+  RemoveEndedStaging();
 }
 
 }  // namespace mr

@@ -9,10 +9,16 @@
 // job's reduces once all its maps are done), attempts to kill, and finished
 // jobs whose map output the worker may drop.
 //
+// Outputs (common/output_layout.h): a job builds its output in a staging
+// directory beside the output, prepared at submission; the job commit
+// replaces the output with it in one atomic step, and a job that fails or is
+// killed only loses its staging directory. Submission refuses paths that
+// collide with the job's own or a running job's (master/path_claims.h).
+//
 // Thread-safety: thread-safe; every public method takes mu_. No file I/O
 // happens under mu_: state records are gathered under it and written after
-// (FlushWrites), and a job's output directory is prepared and committed
-// without it.
+// (FlushWrites); a job's output (preparing it, the job commit, removing the
+// staging directory of an ended job) is handled without it.
 #ifndef MR_MASTER_JOB_TRACKER_H_
 #define MR_MASTER_JOB_TRACKER_H_
 
@@ -26,9 +32,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/staged_directory.h"
 #include "master/job_in_progress.h"
 #include "master/master_options.h"
 #include "master/master_store.h"
+#include "master/path_claims.h"
 #include "master/plugin_store.h"
 #include "master/worker_registry.h"
 #include "proto/client.pb.h"
@@ -118,9 +126,13 @@ class JobTracker {
                    mrpb::HeartbeatResponse* response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends a job that failed or was killed: kills its attempts, tells workers
-  // to drop its map output, removes its _temporary directory.
+  // to drop its map output, releases its paths, and queues its staging
+  // directory for RemoveEndedStaging().
   void EndJob(JobInProgress* job, mrpb::JobState state, const std::string& error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes the staging directories EndJob() queued. Every public method
+  // that may end a job calls it once it has released mu_.
+  void RemoveEndedStaging() ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveWorker(const std::string& worker_id, const std::string& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves jobs finished longer than job_retention_ms ago out of the working
@@ -151,8 +163,11 @@ class JobTracker {
     ~WriteOnReturn() { tracker->FlushWrites(); }
   };
 
-  // Writes _SUCCESS and removes _temporary; then marks the job succeeded.
+  // Commits the job's output (OutputLayout::Commit()), then marks the job
+  // succeeded, or failed when the output could not be replaced.
   void CommitJob(const std::string& job_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // options_.inject_crash_in_commit: SIGKILLs the master at that point.
+  absl::Status InjectCrash(StagedDirectory::Point point) const;
 
   const MasterOptions options_;
   Clock* const clock_;
@@ -183,6 +198,12 @@ class JobTracker {
   std::set<std::string> committing_jobs_ ABSL_GUARDED_BY(mu_);
   // The client's request id of each submission -> the job it created.
   std::map<std::string, std::string> requests_ ABSL_GUARDED_BY(mu_);
+  // The paths of running jobs (committing ones included).
+  PathClaims claims_ ABSL_GUARDED_BY(mu_);
+  // (output directory, job id) of ended jobs whose staging directory is
+  // still to be removed.
+  std::vector<std::pair<std::string, std::string>> ended_staging_
+      ABSL_GUARDED_BY(mu_);
   // Reduce attempts waiting for a lost map output to be recomputed, by
   // attempt id, with their worker and job. Their slots do not count against
   // map work: otherwise reduces holding every slot would wait forever for

@@ -6,6 +6,7 @@
 
 #include "common/file_util.h"
 #include "common/proto_maps.h"
+#include "common/output_layout.h"
 
 namespace mr {
 namespace {
@@ -104,8 +105,14 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommitsTheJob) {
     ASSERT_EQ(a.map_outputs_size(), 2);
     EXPECT_EQ(a.map_outputs(0).worker_address(), "127.0.0.1:1");
   }
+  // The reduces write their files into the job's staging directory.
+  const OutputLayout layout(root_ + "/out", submitted.job_id());
+  EXPECT_TRUE(PathExists(layout.temporary_dir()));
+  EXPECT_FALSE(PathExists(root_ + "/out"));
   for (const auto& a : r2.assignments()) {
     EXPECT_EQ(Commit(w, a), mrpb::CommitTaskResponse::COMMIT);
+    ASSERT_TRUE(
+        WriteFileAtomically(layout.StagedPartFile(a.task_index()), "").ok());
   }
   Beat(w, 8, {Done(r2.assignments(0)), Done(r2.assignments(1))});
 
@@ -116,6 +123,8 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommitsTheJob) {
   EXPECT_EQ(status->reduces_done(), 2u);
   EXPECT_EQ(CountersFromProto(status->counters()).at("map input records"), 4);
   EXPECT_TRUE(PathExists(root_ + "/out/_SUCCESS"));
+  EXPECT_TRUE(PathExists(root_ + "/out/part-r-00001"));
+  EXPECT_FALSE(PathExists(layout.staging_dir()));
 
   // The next heartbeat tells the worker to drop the job's map output.
   auto r3 = Beat(w, 8);
@@ -125,9 +134,63 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommitsTheJob) {
   // A committed result is not overwritten by accident.
   auto again = Submit(6, 2);
   EXPECT_EQ(again.error(), mrpb::SubmitJobResponse::OUTPUT_EXISTS);
-  EXPECT_EQ(Submit(6, 2, /*overwrite=*/true).error(),
-            mrpb::SubmitJobResponse::OK);
-  EXPECT_FALSE(PathExists(root_ + "/out/_SUCCESS"));
+  auto overwrite = Submit(6, 2, /*overwrite=*/true);
+  EXPECT_EQ(overwrite.error(), mrpb::SubmitJobResponse::OK);
+  // The committed result stays until the new job commits; killed, the new
+  // job leaves it as it was.
+  EXPECT_TRUE(PathExists(root_ + "/out/_SUCCESS"));
+  const OutputLayout second(root_ + "/out", overwrite.job_id());
+  EXPECT_TRUE(PathExists(second.staging_dir()));
+  EXPECT_EQ(tracker_->Kill(overwrite.job_id()).error(), mrpb::KillJobResponse::OK);
+  EXPECT_FALSE(PathExists(second.staging_dir()));
+  EXPECT_TRUE(PathExists(root_ + "/out/_SUCCESS"));
+}
+
+TEST_F(JobTrackerTest, AJobWhoseStagedOutputLacksAPartFailsAtCommit) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 8);
+  auto submitted = Submit(/*split_size=*/100, /*reduces=*/2);
+  ASSERT_EQ(submitted.error(), mrpb::SubmitJobResponse::OK);
+  auto m = Beat(w, 8);
+  ASSERT_EQ(m.assignments_size(), 1);
+  auto r = Beat(w, 8, {Done(m.assignments(0))});
+  ASSERT_EQ(r.assignments_size(), 2);
+  for (const auto& a : r.assignments()) {
+    EXPECT_EQ(Commit(w, a), mrpb::CommitTaskResponse::COMMIT);
+  }
+  // Neither reduce wrote its file.
+  Beat(w, 8, {Done(r.assignments(0)), Done(r.assignments(1))});
+  auto status = tracker_->GetStatus(submitted.job_id());
+  EXPECT_EQ(status->state(), mrpb::JOB_FAILED);
+  EXPECT_NE(status->error().find("lacks part-r-00000"), std::string::npos)
+      << status->error();
+  EXPECT_FALSE(PathExists(root_ + "/out"));
+  EXPECT_FALSE(
+      PathExists(OutputLayout(root_ + "/out", submitted.job_id()).staging_dir()));
+}
+
+TEST_F(JobTrackerTest, RefusesCollidingPathsNamingBoth) {
+  auto first = Submit(100, 1);
+  ASSERT_EQ(first.error(), mrpb::SubmitJobResponse::OK);
+
+  mrpb::SubmitJobRequest req;
+  req.mutable_spec()->set_app("wordcount");
+  req.mutable_spec()->add_inputs(root_ + "/in");
+  // The same output, spelled otherwise.
+  req.mutable_spec()->set_output_dir(root_ + "/in/../out/");
+  auto r = tracker_->Submit(req);
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::OUTPUT_IN_USE) << r.message();
+  EXPECT_EQ(r.message(),
+            "the output " + root_ + "/out is also the output of running job " +
+                first.job_id() + " (the output was given as " + root_ +
+                "/in/../out/)");
+
+  req.mutable_spec()->set_output_dir(root_ + "/in/out");
+  r = tracker_->Submit(req);
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::PATHS_OVERLAP) << r.message();
+  EXPECT_EQ(r.message(),
+            "the output " + root_ + "/in/out lies inside the input directory " +
+                root_ + "/in");
+  EXPECT_FALSE(PathExists(root_ + "/in/out"));
 }
 
 TEST_F(JobTrackerTest, OnlyTheCurrentAttemptMayCommit) {
@@ -376,6 +439,11 @@ TEST_F(JobTrackerTest, FinishedJobsRetireAfterTheRetentionPeriod) {
   ASSERT_EQ(reduces.assignments_size(), 1);
   ASSERT_EQ(Commit(w, reduces.assignments(0)),
             mrpb::CommitTaskResponse::COMMIT);
+  ASSERT_TRUE(WriteFileAtomically(
+                  OutputLayout(root_ + "/out", submitted.job_id())
+                      .StagedPartFile(0),
+                  "")
+                  .ok());
   Beat(w, 8, {Done(reduces.assignments(0))});
   ASSERT_EQ(tracker_->GetStatus(submitted.job_id())->state(),
             mrpb::JOB_SUCCEEDED);

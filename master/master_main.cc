@@ -32,6 +32,9 @@ ABSL_FLAG(int64_t, heartbeat_timeout_ms,
 ABSL_FLAG(int64_t, job_retention_ms, mr::MasterOptions().job_retention_ms,
           "A finished job leaves the scheduler's working set this long after "
           "it ended (still shown by `mrctl list --all` and `mrctl status`).");
+ABSL_FLAG(std::string, inject_crash_in_commit, "",
+          "Test-only: before_swap or after_swap: the master SIGKILLs itself "
+          "at that point of every job commit.");
 ABSL_FLAG(std::string, validate_plugin, "",
           "Internal: check that this plugin loads, then exit.");
 ABSL_FLAG(std::string, validate_spec, "",
@@ -55,6 +58,14 @@ int main(int argc, char** argv) {
   options.heartbeat_interval_ms = absl::GetFlag(FLAGS_heartbeat_interval_ms);
   options.heartbeat_timeout_ms = absl::GetFlag(FLAGS_heartbeat_timeout_ms);
   options.job_retention_ms = absl::GetFlag(FLAGS_job_retention_ms);
+  options.inject_crash_in_commit = absl::GetFlag(FLAGS_inject_crash_in_commit);
+  if (!options.inject_crash_in_commit.empty() &&
+      options.inject_crash_in_commit != "before_swap" &&
+      options.inject_crash_in_commit != "after_swap") {
+    fprintf(stderr,
+            "mr-master: --inject_crash_in_commit is before_swap or after_swap\n");
+    return 2;
+  }
   if (options.state_dir.empty()) {
     fprintf(stderr, "mr-master: --state_dir is required\n");
     return 2;

@@ -44,6 +44,11 @@ struct MasterOptions {
 
   // Default: none; plugins are then refused.
   PluginValidator plugin_validator;
+
+  // Test-only: "before_swap" or "after_swap" makes the master SIGKILL itself
+  // at that point of every job commit (common/staged_directory.h), to test
+  // that a restarted master finishes the commit. Default: "" (never).
+  std::string inject_crash_in_commit;
 };
 
 }  // namespace mr

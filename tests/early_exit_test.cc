@@ -1,7 +1,8 @@
 // The job is done when mrctl says so, and never shows half a result: after
 // `submit --wait` returns, the output directory does not change any more; and
-// while a job runs, a part-r-* file that appears is already complete (reduces
-// write under _temporary/ and rename on commit) and _SUCCESS comes last.
+// while a job runs, a part-r-* file that appears is already complete and
+// _SUCCESS comes with every part (reduces write into a staging directory
+// beside the output, which becomes the output at the job commit).
 #include <sys/stat.h>
 
 #include <chrono>

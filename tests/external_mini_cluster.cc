@@ -94,10 +94,12 @@ std::vector<char*> MakeArgv(const std::vector<std::string>& args) {
 ExternalDaemon::ExternalDaemon(std::string name, std::string binary,
                                std::vector<std::string> args,
                                std::string address_file, std::string log_path,
-                               absl::Duration start_timeout)
+                               absl::Duration start_timeout,
+                               std::vector<std::string> command_prefix)
     : name_(std::move(name)),
       binary_(std::move(binary)),
       args_(std::move(args)),
+      command_prefix_(std::move(command_prefix)),
       address_file_(std::move(address_file)),
       log_path_(std::move(log_path)),
       start_timeout_(start_timeout) {}
@@ -115,7 +117,8 @@ absl::Status ExternalDaemon::Spawn(const std::vector<std::string>& args) {
     return absl::InternalError(
         absl::StrCat("cannot open ", log_path_, ": ", strerror(errno)));
   }
-  std::vector<std::string> full = {binary_};
+  std::vector<std::string> full = command_prefix_;
+  full.push_back(binary_);
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv = MakeArgv(full);
   const std::string header =
@@ -129,7 +132,7 @@ absl::Status ExternalDaemon::Spawn(const std::vector<std::string>& args) {
     close(log_fd);
     return absl::InternalError(absl::StrCat("fork: ", strerror(err)));
   }
-  if (pid == 0) ExecChild(binary_.c_str(), argv.data(), log_fd, log_fd, parent);
+  if (pid == 0) ExecChild(full[0].c_str(), argv.data(), log_fd, log_fd, parent);
   close(log_fd);
   pid_ = pid;
   paused_ = false;
@@ -463,6 +466,18 @@ absl::Status ExternalMiniCluster::Start() {
   }
   RETURN_IF_ERROR(MakeDirs(PathUnderRoot("logs")));
   fprintf(stderr, "ExternalMiniCluster: root %s\n", root_dir_.c_str());
+  // Creates a daemon's directory, owned by the daemons' user if one is set.
+  auto make_daemon_dir = [this](const std::string& dir) -> absl::Status {
+    RETURN_IF_ERROR(MakeDirs(dir));
+    if (options_.daemon_uid >= 0 &&
+        chown(dir.c_str(), options_.daemon_uid, options_.daemon_gid) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot chown ", dir, " to ", options_.daemon_uid, ":",
+          options_.daemon_gid, ": ", strerror(errno)));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(make_daemon_dir(root_dir_));
 
   std::vector<std::string> master_args = {
       absl::StrCat("--state_dir=", PathUnderRoot("master")),
@@ -474,11 +489,11 @@ absl::Status ExternalMiniCluster::Start() {
   };
   master_args.insert(master_args.end(), options_.extra_master_flags.begin(),
                      options_.extra_master_flags.end());
-  RETURN_IF_ERROR(MakeDirs(PathUnderRoot("master")));
+  RETURN_IF_ERROR(make_daemon_dir(PathUnderRoot("master")));
   master_ = std::make_unique<ExternalDaemon>(
       "master", absl::StrCat(options_.bin_dir, "/mr-master"), master_args,
       PathUnderRoot("master.addr"), PathUnderRoot("logs/master.log"),
-      options_.start_timeout);
+      options_.start_timeout, options_.master_command_prefix);
   RETURN_IF_ERROR(master_->Start());
 
   for (int i = 0; i < options_.num_workers; ++i) {
@@ -493,11 +508,11 @@ absl::Status ExternalMiniCluster::Start() {
     };
     args.insert(args.end(), options_.extra_worker_flags.begin(),
                 options_.extra_worker_flags.end());
-    RETURN_IF_ERROR(MakeDirs(PathUnderRoot(name)));
+    RETURN_IF_ERROR(make_daemon_dir(PathUnderRoot(name)));
     workers_.push_back(std::make_unique<ExternalDaemon>(
         name, absl::StrCat(options_.bin_dir, "/mr-worker"), args,
         PathUnderRoot(name + ".addr"), PathUnderRoot("logs/" + name + ".log"),
-        options_.start_timeout));
+        options_.start_timeout, options_.worker_command_prefix));
     RETURN_IF_ERROR(workers_.back()->Start());
   }
   return WaitForWorkerCount(options_.num_workers, options_.start_timeout);

@@ -63,15 +63,31 @@ struct ExternalMiniClusterOptions {
   // How long Start() and Restart() wait for an address file, and Start()
   // for the workers to register. Default: 30 s.
   absl::Duration start_timeout = absl::Seconds(30);
+  // Run the master as `PREFIX... mr-master FLAGS...`, e.g. {"/usr/bin/setpriv",
+  // "--reuid=65534", "--regid=65534", "--clear-groups"} to run it as another
+  // user (PREFIX[0] must be an absolute path). A prefix that changes the
+  // user clears PR_SET_PDEATHSIG: such a daemon outlives a test binary that
+  // crashes (the destructor still kills it). Default: none.
+  std::vector<std::string> master_command_prefix;
+  // The same for every worker. Default: none.
+  std::vector<std::string> worker_command_prefix;
+  // When >= 0, Start() chowns the root directory and the daemons'
+  // directories to this user and group, for daemons run as that user
+  // through a command prefix. Default: -1 (left as created).
+  int daemon_uid = -1;
+  int daemon_gid = -1;
 };
 
 // One daemon process. Created by ExternalMiniCluster; the flags are fixed at
-// construction, so Restart() runs the same command line (see Restart()).
+// construction (set_flags() changes them), so Restart() runs the same command
+// line (see Restart()).
 class ExternalDaemon {
  public:
+  // `command_prefix`: see ExternalMiniClusterOptions::master_command_prefix.
   ExternalDaemon(std::string name, std::string binary,
                  std::vector<std::string> args, std::string address_file,
-                 std::string log_path, absl::Duration start_timeout);
+                 std::string log_path, absl::Duration start_timeout,
+                 std::vector<std::string> command_prefix = {});
   ~ExternalDaemon();  // SIGKILLs and reaps the process if still running
   ExternalDaemon(const ExternalDaemon&) = delete;
   ExternalDaemon& operator=(const ExternalDaemon&) = delete;
@@ -99,6 +115,11 @@ class ExternalDaemon {
   // --master and the map output locations the master holds stay valid).
   // Kills the process first if it is still running.
   absl::Status Restart();
+
+  // The flags (after the binary) the next Start() or Restart() passes, e.g.
+  // to restart a daemon without a fault injection flag it crashed on.
+  const std::vector<std::string>& flags() const { return args_; }
+  void set_flags(std::vector<std::string> flags) { args_ = std::move(flags); }
 
   // Whether the process is alive (a paused process is). Reaps it if it has
   // exited.
@@ -128,7 +149,8 @@ class ExternalDaemon {
 
   const std::string name_;
   const std::string binary_;
-  const std::vector<std::string> args_;
+  std::vector<std::string> args_;
+  const std::vector<std::string> command_prefix_;
   const std::string address_file_;
   const std::string log_path_;
   const absl::Duration start_timeout_;

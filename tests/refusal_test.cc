@@ -1,6 +1,9 @@
 // Submissions the master must refuse: each gives exit code 2 and one line
 // "mrctl: <reason>" on stderr naming the typed reason, creates no output, and
 // leaves the cluster able to run a normal word count afterwards.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -158,6 +161,121 @@ TEST_F(RefusalTest, WordCountPluginWorks) {
   ExpectWordCount({"--plugin", lib, "--input", DataGlob(), "--output", out,
                    "--split-size", "412638", "--reduces", "3"},
                   out);
+}
+
+// The real path of `path` (the master names paths that way).
+std::string Real(const std::string& path) {
+  absl::StatusOr<std::string> real = ResolvePath(path);
+  return real.ok() ? *real : path;
+}
+
+TEST_F(RefusalTest, FifoInputIsUnreadable) {
+  const std::string in = Real(cluster_.PathUnderRoot("in"));
+  ASSERT_TRUE(MakeDirs(in).ok());
+  ASSERT_TRUE(WriteFileAtomically(in + "/a.txt", "a b\n").ok());
+  ASSERT_EQ(mkfifo((in + "/pipe.txt").c_str(), 0644), 0);
+  const std::string out = cluster_.PathUnderRoot("out");
+  // Named, matched by a glob, or in a directory given as input.
+  for (const std::string& input : {in + "/pipe.txt", in + "/*.txt", in}) {
+    ExpectRefused({"--app", "wordcount", "--input", input, "--output", out},
+                  {"INPUT_UNREADABLE", in + "/pipe.txt is not a regular file (a FIFO)"});
+  }
+  EXPECT_FALSE(PathExists(out));
+}
+
+TEST_F(RefusalTest, OutputInsideAnInputDirectory) {
+  const std::string in = Real(cluster_.PathUnderRoot("in"));
+  ASSERT_TRUE(MakeDirs(in).ok());
+  ASSERT_TRUE(WriteFileAtomically(in + "/a.txt", "a b\n").ok());
+  ExpectRefused({"--app", "wordcount", "--input", in, "--output", in + "/out"},
+                {"PATHS_OVERLAP", "the output " + in +
+                                      "/out lies inside the input directory " + in});
+  EXPECT_FALSE(PathExists(in + "/out"));
+}
+
+TEST_F(RefusalTest, OutputHoldingAnInput) {
+  const std::string data = Real(cluster_.PathUnderRoot("data"));
+  ASSERT_TRUE(MakeDirs(data + "/sub").ok());
+  ASSERT_TRUE(WriteFileAtomically(data + "/sub/x.txt", "x y\n").ok());
+  ExpectRefused({"--app", "wordcount", "--input", data + "/sub/x.txt", "--output",
+                 data, "--overwrite"},
+                {"PATHS_OVERLAP", "the output " + data + " holds the input " + data +
+                                      "/sub/x.txt"});
+  EXPECT_EQ(ReadFileToString(data + "/sub/x.txt").value_or(""), "x y\n");
+  EXPECT_EQ(DescribeTree(cluster_.root_dir()).find(".staging"), std::string::npos);
+}
+
+// While a job runs (its workers are paused, so it stays running), no other
+// job may write where it writes, nor read what it writes, nor replace what
+// it reads, whichever way the paths are spelled.
+TEST_F(RefusalTest, PathsOfARunningJobAreRefused) {
+  const std::string root = Real(cluster_.root_dir());
+  const std::string in = root + "/in";
+  ASSERT_TRUE(MakeDirs(in).ok());
+  ASSERT_TRUE(WriteFileAtomically(in + "/a.txt", "a b\n").ok());
+  // The running job overwrites a committed output, so that its output
+  // holds files while it runs.
+  const std::string busy = root + "/p/busy";
+  ASSERT_TRUE(MakeDirs(busy).ok());
+  ASSERT_TRUE(WriteFileAtomically(busy + "/part-r-00000", "old 1\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(busy + "/_SUCCESS", "").ok());
+  for (int i = 0; i < cluster_.num_workers(); ++i) {
+    ASSERT_TRUE(cluster_.worker(i)->Pause().ok());
+  }
+  absl::StatusOr<std::string> job = cluster_.SubmitJob(
+      {"--app", "wordcount", "--input", in + "/a.txt", "--output", busy,
+       "--overwrite"});
+  ASSERT_TRUE(job.ok()) << job.status();
+  const std::string running = "running job " + *job;
+  const std::vector<std::string> wc = {"--app", "wordcount", "--input", in + "/a.txt"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& more) {
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+
+  // The same output, spelled otherwise.
+  ExpectRefused(with(wc, {"--output", busy + "/"}),
+                {"OUTPUT_IN_USE", "the output " + busy + " is also the output of " + running});
+  ExpectRefused(with(wc, {"--output", root + "/p/../p/./busy"}),
+                {"OUTPUT_IN_USE", "the output " + busy + " is also the output of " + running});
+  ASSERT_EQ(symlink(busy.c_str(), (root + "/alias").c_str()), 0);
+  ExpectRefused(with(wc, {"--output", root + "/alias", "--overwrite"}),
+                {"OUTPUT_IN_USE", "the output " + busy + " is also the output of " + running,
+                 "given as " + root + "/alias"});
+  ASSERT_EQ(symlink((root + "/p").c_str(), (root + "/plink").c_str()), 0);
+  ExpectRefused(with(wc, {"--output", root + "/plink/busy/"}),
+                {"OUTPUT_IN_USE", "the output " + busy + " is also the output of " + running});
+  // Nested outputs.
+  ExpectRefused(with(wc, {"--output", busy + "/inner"}),
+                {"OUTPUT_IN_USE",
+                 "the output " + busy + "/inner lies inside " + busy + ", the output of " + running});
+  ExpectRefused(with(wc, {"--output", root + "/p", "--overwrite"}),
+                {"OUTPUT_IN_USE",
+                 "the output " + root + "/p holds " + busy + ", the output of " + running});
+  // Reading what a running job writes.
+  ExpectRefused({"--app", "wordcount", "--input", busy + "/part-r-00000", "--output",
+                 root + "/other"},
+                {"PATHS_OVERLAP", "the input " + busy + "/part-r-00000 lies inside " + busy +
+                                      ", the output of " + running});
+  // Replacing what a running job reads.
+  ExpectRefused({"--app", "wordcount", "--input", DataGlob(), "--output", in, "--overwrite"},
+                {"PATHS_OVERLAP",
+                 "the output " + in + " holds " + in + "/a.txt, an input of " + running});
+  EXPECT_FALSE(PathExists(busy + "/inner"));
+  EXPECT_FALSE(PathExists(root + "/other"));
+
+  absl::StatusOr<CommandResult> kill = cluster_.RunMrctl({"kill", *job});
+  ASSERT_TRUE(kill.ok()) << kill.status();
+  EXPECT_EQ(kill->exit_code, 0) << kill->err;
+  for (int i = 0; i < cluster_.num_workers(); ++i) {
+    ASSERT_TRUE(cluster_.worker(i)->Resume().ok());
+  }
+  // Killed, it left the output it would have replaced as it was.
+  EXPECT_EQ(ReadFileToString(busy + "/part-r-00000").value_or(""), "old 1\n");
+  // Once it has ended, its paths are free.
+  ExpectWordCount({"--app", "wordcount", "--input", DataGlob(), "--output", busy + "/",
+                   "--overwrite", "--split-size", "1000000"},
+                  busy);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
+#include "common/output_layout.h"
 #include "common/status_macros.h"
 #include "worker/internal/task_progress.h"
 #include "worker/internal/reduce_task.h"
@@ -230,7 +231,7 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
       }
     }
   } else {
-    outcome = CommitReduce(a, result.output_file());
+    outcome = CommitReduce(a);
   }
   if (outcome.ok()) {
     *report->mutable_counters() = result.counters();
@@ -243,8 +244,7 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   return outcome;
 }
 
-absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a,
-                                      const std::string& temp_output) {
+absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a) {
   mrpb::CommitTaskRequest request;
   {
     absl::MutexLock lock(&mu_);
@@ -267,24 +267,12 @@ absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a,
     return absl::AbortedError(
         absl::StrCat("commit refused: ", response.reason()));
   }
-  const std::string final_path =
-      ReduceFinalOutput(a.spec().output_dir(), a.task_index());
-  if (rename(temp_output.c_str(), final_path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot rename ", temp_output,
-                                            " to ", final_path, ": ",
-                                            strerror(errno)));
-  }
-  RemoveAttemptOutput(a);
-  return absl::OkStatus();
+  return OutputLayout(a.spec().output_dir(), a.job_id())
+      .CommitAttempt(a.attempt_id(), a.task_index());
 }
 
 void TaskRunner::RemoveAttemptOutput(const mrpb::TaskAssignment& a) {
-  RemoveAll(ReduceAttemptDir(a.spec().output_dir(), a.attempt_id()))
-      .IgnoreError();
-  // A late attempt may have created _temporary after the job committed
-  // (which removed it): leave no empty one behind. rmdir(2) removes only an
-  // empty directory, so attempts still writing there keep it.
-  rmdir((a.spec().output_dir() + "/_temporary").c_str());
+  OutputLayout(a.spec().output_dir(), a.job_id()).RemoveAttempt(a.attempt_id());
 }
 
 absl::StatusOr<std::string> TaskRunner::PluginPath(const mrpb::JobSpec& spec) {

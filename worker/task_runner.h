@@ -71,8 +71,9 @@ class TaskRunner {
   absl::StatusOr<std::string> PluginPath(const mrpb::JobSpec& spec);
   // Removes a reduce attempt's uncommitted output directory.
   void RemoveAttemptOutput(const mrpb::TaskAssignment& a);
-  absl::Status CommitReduce(const mrpb::TaskAssignment& a,
-                            const std::string& temp_output);
+  // Asks the master whether the reduce attempt may commit, and if so moves
+  // its file into the job's staged output (OutputLayout::CommitAttempt()).
+  absl::Status CommitReduce(const mrpb::TaskAssignment& a);
 
   const WorkerOptions options_;
   ShuffleStore* const store_;

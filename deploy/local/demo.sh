@@ -53,10 +53,10 @@ echo "wordcount over ${#books[@]} books:"
 echo
 echo "ten most frequent words:"
 # sed, not head: it reads to the end, so sort never dies of SIGPIPE (pipefail).
-cat "$OUT"/part-r-* | LC_ALL=C sort -k2,2nr -k1,1 | sed -n '1,10p'
+cat "$OUT"/part-* | LC_ALL=C sort -k2,2nr -k1,1 | sed -n '1,10p'
 
 echo
-echo "output: $OUT (part-r-00000..)"
+echo "output: $OUT (part-*)"
 if ((KEEP)); then
   echo "Cluster still running (master $MASTER): stop it with deploy/local/cluster.sh stop --root $ROOT"
 else

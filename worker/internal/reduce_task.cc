@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/proto_maps.h"
+#include "common/output_layout.h"
 #include "worker/internal/map_output_fetcher.h"
 #include "worker/internal/master_locator.h"
 #include "worker/internal/run_merger.h"
@@ -152,23 +153,8 @@ class GroupIterator : public ValueIterator {
 
 }  // namespace
 
-std::string ReduceAttemptDir(const std::string& output_dir, uint64_t attempt) {
-  return absl::StrFormat("%s/_temporary/attempt-%d", output_dir, attempt);
-}
-
-std::string ReduceTempOutput(const std::string& output_dir, uint64_t attempt,
-                             uint32_t partition) {
-  return absl::StrFormat("%s/part-r-%05d", ReduceAttemptDir(output_dir, attempt),
-                         partition);
-}
-
 std::string ReducePartitionName(uint32_t partition) {
   return absl::StrFormat("partition %d", partition);
-}
-
-std::string ReduceFinalOutput(const std::string& output_dir,
-                              uint32_t partition) {
-  return absl::StrFormat("%s/part-r-%05d", output_dir, partition);
 }
 
 absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
@@ -190,11 +176,9 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
                                 spec.fetch_parallelism(), locator.get());
   if (!fetched.ok()) return fetched.status();
 
-  const std::string output_dir = a.spec().output_dir();
-  const std::string out_path =
-      ReduceTempOutput(output_dir, a.attempt_id(), a.task_index());
-  if (absl::Status s = MakeDirs(ReduceAttemptDir(output_dir, a.attempt_id()));
-      !s.ok()) {
+  const OutputLayout layout(a.spec().output_dir(), a.job_id());
+  const std::string out_path = layout.AttemptFile(a.attempt_id(), a.task_index());
+  if (absl::Status s = layout.CreateAttemptDir(a.attempt_id()); !s.ok()) {
     return s;
   }
   OutputWriter out;

@@ -1,7 +1,8 @@
 // The body of a reduce attempt, run in the task child process: fetches the
 // partition from every map output, merges the runs, calls the job's Reduce()
-// once per key group, and writes OUTPUT/_temporary/<attempt>/part-r-NNNNN.
-// Committing (the rename) is the worker's, once the master agrees.
+// once per key group, and writes the attempt's file of the job's output
+// (OutputLayout::AttemptFile()). Committing (the rename) is the worker's,
+// once the master agrees.
 #ifndef MR_WORKER_INTERNAL_REDUCE_TASK_H_
 #define MR_WORKER_INTERNAL_REDUCE_TASK_H_
 
@@ -12,13 +13,6 @@
 #include "proto/worker.pb.h"
 
 namespace mr {
-
-// The uncommitted and the committed path of a reduce attempt's output.
-std::string ReduceTempOutput(const std::string& output_dir, uint64_t attempt,
-                             uint32_t partition);
-std::string ReduceAttemptDir(const std::string& output_dir, uint64_t attempt);
-std::string ReduceFinalOutput(const std::string& output_dir,
-                              uint32_t partition);
 
 // How a reduce's key groups are named as records (RecordLocation.path; the
 // offset is the group's ordinal in the partition).

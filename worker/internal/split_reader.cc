@@ -1,6 +1,7 @@
 #include "worker/internal/split_reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,8 +62,16 @@ class Reader {
   }
 
   absl::Status Open(uint64_t offset) {
-    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO put in the input's place must not hang the open.
+    fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) return Error("cannot open input");
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return Error("cannot stat input");
+    if (!S_ISREG(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot open input ", path_, ": not a regular file"));
+    }
+    fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
     if (lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
       return Error("cannot seek in input");
     }

@@ -1,0 +1,158 @@
+#include "common/output_layout.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+
+namespace mr {
+namespace {
+
+constexpr char kSuccess[] = "_SUCCESS";
+constexpr char kTemporary[] = "_temporary";
+
+// Whether `dir` holds any entry. NotFound when it does not exist.
+absl::StatusOr<bool> HasEntries(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    const int err = errno;
+    const std::string msg = absl::StrCat("cannot list ", dir, ": ", strerror(err));
+    return err == ENOENT ? absl::NotFoundError(msg) : absl::InternalError(msg);
+  }
+  bool any = false;
+  while (const dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+      any = true;
+      break;
+    }
+  }
+  closedir(d);
+  return any;
+}
+
+}  // namespace
+
+OutputLayout::OutputLayout(std::string output_dir, std::string job_id)
+    : job_id_(std::move(job_id)), staging_(std::move(output_dir), job_id_) {}
+
+std::string OutputLayout::temporary_dir() const {
+  return absl::StrCat(staging_dir(), "/", kTemporary);
+}
+
+std::string OutputLayout::AttemptDir(uint64_t attempt) const {
+  return absl::StrCat(temporary_dir(), "/attempt-", attempt);
+}
+
+std::string OutputLayout::AttemptFile(uint64_t attempt,
+                                      uint32_t partition) const {
+  return absl::StrCat(AttemptDir(attempt), "/", PartFileName(partition));
+}
+
+std::string OutputLayout::StagedPartFile(uint32_t partition) const {
+  return absl::StrCat(staging_dir(), "/", PartFileName(partition));
+}
+
+std::string OutputLayout::PartFileName(uint32_t partition) {
+  return absl::StrFormat("part-r-%05d", partition);
+}
+
+absl::Status OutputLayout::CheckTarget(const std::string& output_dir,
+                                       bool overwrite) {
+  struct stat st;
+  if (stat(output_dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::InternalError(
+        absl::StrCat("cannot stat ", output_dir, ": ", strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(output_dir, " exists and is not a directory"));
+  }
+  if (overwrite) return absl::OkStatus();
+  if (PathExists(absl::StrCat(output_dir, "/", kSuccess))) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        output_dir, " already holds a committed result (", kSuccess,
+        "); use --overwrite to replace it"));
+  }
+  ASSIGN_OR_RETURN(bool entries, HasEntries(output_dir));
+  if (entries) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        output_dir, " exists and is not empty (it holds no committed result); "
+        "use --overwrite to replace it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OutputLayout::Prepare() const {
+  RETURN_IF_ERROR(staging_.Create());
+  return MakeDirs(temporary_dir());
+}
+
+std::string OutputLayout::CommitToken(int64_t submit_time_ms) const {
+  return absl::StrCat("committed by ", job_id_, " (submitted at ",
+                      submit_time_ms, " ms)\n");
+}
+
+absl::Status OutputLayout::Commit(uint32_t num_parts, const std::string& token,
+                                  const CommitOptions& options) const {
+  if (!IsCommitted(token)) {
+    // Late attempts cannot write here any more (CreateAttemptDir()).
+    RETURN_IF_ERROR(RemoveAll(temporary_dir()));
+    for (uint32_t p = 0; p < num_parts; ++p) {
+      if (!PathExists(StagedPartFile(p))) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the staged output ", staging_dir(), " lacks ", PartFileName(p)));
+      }
+    }
+  }
+  StagedDirectory::PublishOptions publish;
+  publish.replace = options.overwrite ? StagedDirectory::Replace::kAlways
+                                      : StagedDirectory::Replace::kNever;
+  publish.inject = options.inject;
+  return staging_.Publish(kSuccess, token, publish);
+}
+
+bool OutputLayout::IsCommitted(const std::string& token) const {
+  return staging_.IsPublished(kSuccess, token);
+}
+
+absl::Status OutputLayout::Abort() const { return staging_.Discard(); }
+
+absl::Status OutputLayout::CreateAttemptDir(uint64_t attempt) const {
+  const std::string dir = AttemptDir(attempt);
+  if (mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return absl::OkStatus();
+  const int err = errno;
+  if (err == ENOENT) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the job's staging directory ", temporary_dir(),
+        " is gone (the job has ended)"));
+  }
+  return absl::InternalError(
+      absl::StrCat("cannot create directory ", dir, ": ", strerror(err)));
+}
+
+absl::Status OutputLayout::CommitAttempt(uint64_t attempt,
+                                         uint32_t partition) const {
+  const std::string from = AttemptFile(attempt, partition);
+  const std::string to = StagedPartFile(partition);
+  if (rename(from.c_str(), to.c_str()) != 0) {
+    const int err = errno;
+    return absl::InternalError(absl::StrCat("cannot rename ", from, " to ", to,
+                                            ": ", strerror(err)));
+  }
+  RemoveAttempt(attempt);
+  return absl::OkStatus();
+}
+
+void OutputLayout::RemoveAttempt(uint64_t attempt) const {
+  RemoveAll(AttemptDir(attempt)).IgnoreError();
+}
+
+}  // namespace mr
