@@ -24,17 +24,20 @@ class PaddedBuffer {
   const char* data() const { return mem_.get(); }
   char* data() { return mem_.get(); }
   size_t size() const { return size_; }
+  size_t capacity() const { return cap_; }
 
   // Drops the first n bytes.
   void Consume(size_t n) {
+    if (n == 0) return;
     memmove(mem_.get(), mem_.get() + n, size_ - n);
     size_ -= n;
   }
 
-  // Room for `more` bytes after size(); returns where they go.
-  char* Reserve(size_t more) {
+  // Room for `more` bytes after size(); returns where they go. Grows the
+  // capacity geometrically, but not past `limit` unless size() + more is.
+  char* Reserve(size_t more, size_t limit) {
     if (size_ + more > cap_) {
-      const size_t cap = std::max(size_ + more, 2 * cap_);
+      const size_t cap = std::max(size_ + more, std::min(2 * cap_, limit));
       std::unique_ptr<char[]> mem(new char[cap + kInputBlockPadding]);
       if (size_ > 0) memcpy(mem.get(), mem_.get(), size_);
       memset(mem.get() + cap, 0, kInputBlockPadding);
@@ -55,7 +58,9 @@ class PaddedBuffer {
 // A file read forward in large blocks.
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
+  // The buffer grows past `buffer_limit` bytes only if one read needs it.
+  Reader(std::string path, size_t buffer_limit)
+      : path_(std::move(path)), buffer_limit_(buffer_limit) {}
   ~Reader() {
     if (fd_ >= 0) close(fd_);
   }
@@ -71,19 +76,22 @@ class Reader {
     return absl::OkStatus();
   }
 
-  // Makes more bytes available in buf_ after the unconsumed tail; false at
-  // the end of the file.
-  absl::StatusOr<bool> Fill() {
+  // Makes more bytes (at most `most`, at most kReadSize) available in buf_
+  // after the unconsumed tail; false at the end of the file.
+  absl::StatusOr<bool> Fill(size_t most = kReadSize) {
+    most = std::max<size_t>(1, std::min(most, kReadSize));
     buf_.Consume(start_);
     base_ += start_;
+    scan_ -= std::min(scan_, start_);
     start_ = 0;
-    char* dst = buf_.Reserve(kReadSize);
+    char* dst = buf_.Reserve(kReadSize, buffer_limit_);
     ssize_t n;
     do {
-      n = read(fd_, dst, kReadSize);
+      n = read(fd_, dst, most);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return Error("cannot read input");
     buf_.Grow(n);
+    bytes_read_ += n;
     return n > 0;
   }
 
@@ -94,18 +102,24 @@ class Reader {
     return absl::InternalError(msg);
   }
 
+  // The file offset of buf_[i].
+  uint64_t OffsetOf(size_t i) const { return pos_ + base_ + i; }
+
   PaddedBuffer buf_;
   size_t start_ = 0;  // first unconsumed byte in buf_
+  size_t scan_ = 0;   // where the search for '\n' resumes (no byte twice)
+  uint64_t bytes_read_ = 0;
   uint64_t base_ = 0; // file offset of buf_[0], relative to pos_
   uint64_t pos_ = 0;  // file offset where reading began
 
  private:
   const std::string path_;
+  const size_t buffer_limit_;
   int fd_ = -1;
 };
 
 absl::StatusOr<uint64_t> CountNewlines(const std::string& path, uint64_t end) {
-  Reader r(path);
+  Reader r(path, kReadSize);
   if (absl::Status s = r.Open(0); !s.ok()) return s;
   uint64_t count = 0, seen = 0;
   while (seen < end) {
@@ -127,16 +141,24 @@ absl::StatusOr<uint64_t> CountNewlines(const std::string& path, uint64_t end) {
 
 }  // namespace
 
-absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk, bool line_numbers,
-                             const std::function<void(const InputBlock&)>& fn) {
+absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk,
+                             const SplitReaderOptions& options,
+                             const std::function<void(const InputBlock&)>& fn,
+                             const std::function<void(uint64_t)>& on_malformed) {
   const uint64_t begin = chunk.offset();
   const uint64_t end = chunk.offset() + chunk.length();
+  const uint64_t max_line = options.max_record_bytes;
   // Start one byte early: if that byte ends a line, a line starts at `begin`.
   const uint64_t read_from = begin > 0 ? begin - 1 : 0;
-  Reader r(chunk.path());
+  // The buffer holds at most one line of max_line bytes plus one read.
+  Reader r(chunk.path(),
+           static_cast<size_t>(std::min<uint64_t>(max_line, SIZE_MAX / 2)) +
+               kReadSize);
   if (absl::Status s = r.Open(read_from); !s.ok()) return s;
 
-  bool skipping = begin > 0;  // inside the line that started before `begin`
+  // Dropping bytes up to the next '\n': of the line that started before
+  // `begin` (the previous chunk's), or of a malformed line of ours.
+  bool dropping = begin > 0;
   uint64_t line_number = 0;
   bool numbered = false;
   // The lines found in the buffer and not yet handed to fn: they are
@@ -152,57 +174,89 @@ absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk, bool line_numbers,
     block.line_count = 0;
   };
   bool eof = false;
+  uint64_t examined = 0;
   while (true) {
     const char* data = r.buf_.data();
     const size_t avail = r.buf_.size();
-    if (skipping) {
+    bool done = false;
+    if (dropping) {
       const char* nl = static_cast<const char*>(
           memchr(data + r.start_, '\n', avail - r.start_));
-      if (nl == nullptr) {
-        r.start_ = avail;
-      } else {
-        r.start_ = nl - data + 1;
-        skipping = false;
-      }
+      examined += (nl ? nl + 1 - data : avail) - r.start_;
+      r.start_ = nl == nullptr ? avail : nl - data + 1;
+      r.scan_ = r.start_;
+      dropping = nl == nullptr;
+      // No '\n' up to the chunk's end: no line starts in the rest of it.
+      done = r.OffsetOf(r.start_) >= end;
     }
-    bool done = false;
-    while (!skipping) {
-      const uint64_t line_offset = r.pos_ + r.base_ + r.start_;
+    while (!dropping && !done) {
+      const uint64_t line_offset = r.OffsetOf(r.start_);
       if (line_offset >= end) {
         done = true;
         break;
       }
       const char* nl = static_cast<const char*>(
-          memchr(data + r.start_, '\n', avail - r.start_));
-      if (nl == nullptr && !eof) break;  // need more bytes
-      if (nl == nullptr && r.start_ == avail) {
-        done = true;
-        break;
+          memchr(data + r.scan_, '\n', avail - r.scan_));
+      examined += (nl ? nl + 1 - data : avail) - r.scan_;
+      const size_t line_len = (nl ? nl - data : avail) - r.start_;
+      if (nl == nullptr) {
+        r.scan_ = avail;
+        if (line_len <= max_line && !eof) break;  // need more bytes
+        if (line_len == 0) {                       // the end of the file
+          done = true;
+          break;
+        }
       }
-      const size_t line_end = nl ? nl - data + 1 : avail;
-      if (line_numbers && !numbered) {
+      if (options.line_numbers && !numbered) {
         auto before = CountNewlines(chunk.path(), line_offset);
         if (!before.ok()) return before.status();
         line_number = *before;
         numbered = true;
       }
       ++line_number;
+      const size_t line_end = nl ? nl - data + 1 : avail;
+      if (line_len > max_line) {
+        // Malformed: not handed to fn, and not read further than needed.
+        flush();
+        on_malformed(line_offset);
+        r.start_ = line_end;
+        r.scan_ = line_end;
+        if (nl == nullptr) {
+          // Its rest is dropped as it comes, up to the chunk's end (no line
+          // of ours starts after that).
+          done = eof || r.OffsetOf(line_end) >= end;
+          dropping = !done;
+        }
+        continue;
+      }
       if (block.line_count == 0) {
         block_start = r.start_;
         block.offset = line_offset;
-        block.first_line_number = line_numbers ? line_number : 0;
+        block.first_line_number = options.line_numbers ? line_number : 0;
       }
       ++block.line_count;
       block_end = line_end;
       r.start_ = line_end;
+      r.scan_ = line_end;
       if (!nl) {
         done = true;
         break;
       }
     }
     flush();  // before Fill() moves the buffer
-    if (done || eof) return absl::OkStatus();
-    auto more = r.Fill();
+    if (done || eof) {
+      if (options.stats != nullptr) {
+        options.stats->bytes_read += r.bytes_read_;
+        options.stats->bytes_examined += examined;
+        options.stats->max_buffer_bytes =
+            std::max(options.stats->max_buffer_bytes, r.buf_.capacity());
+      }
+      return absl::OkStatus();
+    }
+    // Bytes dropped past the chunk's end would only be dropped again by the
+    // next chunk: read no further than the end while dropping.
+    const uint64_t next = r.OffsetOf(r.buf_.size());
+    auto more = r.Fill(dropping && next < end ? end - next : kReadSize);
     if (!more.ok()) return more.status();
     eof = !*more;
   }
