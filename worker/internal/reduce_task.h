@@ -1,5 +1,6 @@
 // The body of a reduce attempt, run in the task child process: fetches the
-// partition from every map output, merges the runs, calls the job's Reduce()
+// partition from every map output, merges the runs (in passes of at most the
+// job's merge_factor runs, see multi_pass_merge.h), calls the job's Reduce()
 // once per key group, and writes OUTPUT/_temporary/<attempt>/part-r-NNNNN.
 // Committing (the rename) is the worker's, once the master agrees.
 #ifndef MR_WORKER_INTERNAL_REDUCE_TASK_H_
@@ -24,7 +25,8 @@ std::string ReduceFinalOutput(const std::string& output_dir,
 // offset is the group's ordinal in the partition).
 std::string ReducePartitionName(uint32_t partition);
 
-// Fills result->output_file and result->counters.
+// Fills result->output_file and result->counters; among them "merge
+// passes": the intermediate passes plus the final merge (so at least 1).
 absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
                            mrpb::TaskResult* result);
 
