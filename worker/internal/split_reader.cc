@@ -47,6 +47,11 @@ class PaddedBuffer {
     return mem_.get() + size_;
   }
 
+  // Makes the capacity at least `cap` bytes, exactly.
+  void ReserveTotal(size_t cap) {
+    if (cap > cap_) Reserve(cap - size_, cap);
+  }
+
   void Grow(size_t n) { size_ += n; }
 
  private:
@@ -84,6 +89,10 @@ class Reader {
     base_ += start_;
     scan_ -= std::min(scan_, start_);
     start_ = 0;
+    if (line_capacity_ > 0) {
+      buf_.ReserveTotal(line_capacity_);
+      line_capacity_ = 0;
+    }
     char* dst = buf_.Reserve(kReadSize, buffer_limit_);
     ssize_t n;
     do {
@@ -93,6 +102,46 @@ class Reader {
     buf_.Grow(n);
     bytes_read_ += n;
     return n > 0;
+  }
+
+  // Scans the file from offset `from` for a '\n' without buffering what it
+  // scans (the read position stays): the number of bytes before it (before
+  // the end of the file when there is none), or `limit` + 1 as soon as
+  // there are more than `limit`.
+  absl::StatusOr<uint64_t> MeasureLine(uint64_t from, uint64_t limit) {
+    if (!scratch_) scratch_.reset(new char[kReadSize]);
+    uint64_t n = 0;
+    while (n <= limit) {
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(kReadSize, limit + 1 - n));
+      ssize_t got;
+      do {
+        got = pread(fd_, scratch_.get(), want, static_cast<off_t>(from + n));
+      } while (got < 0 && errno == EINTR);
+      if (got < 0) return Error("cannot read input");
+      if (got == 0) return n;
+      bytes_read_ += got;
+      const char* nl = static_cast<const char*>(memchr(scratch_.get(), '\n', got));
+      examined_ += nl ? nl + 1 - scratch_.get() : got;
+      if (nl != nullptr) return n + (nl - scratch_.get());
+      n += got;
+    }
+    return limit + 1;
+  }
+
+  // The next Fill() makes the buffer's capacity `bytes` at once (a long
+  // line of known length, without growing step by step).
+  void ReserveForLine(size_t bytes) { line_capacity_ = bytes; }
+
+  // Drops the buffer and goes on reading at file offset `offset`.
+  absl::Status SkipTo(uint64_t offset) {
+    buf_.Consume(buf_.size());
+    start_ = scan_ = 0;
+    base_ = offset - pos_;
+    if (lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      return Error("cannot seek in input");
+    }
+    return absl::OkStatus();
   }
 
   absl::Status Error(const char* what) const {
@@ -109,6 +158,7 @@ class Reader {
   size_t start_ = 0;  // first unconsumed byte in buf_
   size_t scan_ = 0;   // where the search for '\n' resumes (no byte twice)
   uint64_t bytes_read_ = 0;
+  uint64_t examined_ = 0;  // by MeasureLine()
   uint64_t base_ = 0; // file offset of buf_[0], relative to pos_
   uint64_t pos_ = 0;  // file offset where reading began
 
@@ -116,6 +166,8 @@ class Reader {
   const std::string path_;
   const size_t buffer_limit_;
   int fd_ = -1;
+  size_t line_capacity_ = 0;
+  std::unique_ptr<char[]> scratch_;  // MeasureLine()'s
 };
 
 absl::StatusOr<uint64_t> CountNewlines(const std::string& path, uint64_t end) {
@@ -175,6 +227,7 @@ absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk,
   };
   bool eof = false;
   uint64_t examined = 0;
+  uint64_t measured = UINT64_MAX;  // the offset of the line last measured
   while (true) {
     const char* data = r.buf_.data();
     const size_t avail = r.buf_.size();
@@ -199,10 +252,28 @@ absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk,
           memchr(data + r.scan_, '\n', avail - r.scan_));
       examined += (nl ? nl + 1 - data : avail) - r.scan_;
       const size_t line_len = (nl ? nl - data : avail) - r.start_;
+      bool too_long = line_len > max_line;
+      uint64_t skip_to = 0;  // when too long: where its known bytes end
       if (nl == nullptr) {
         r.scan_ = avail;
-        if (line_len <= max_line && !eof) break;  // need more bytes
-        if (line_len == 0) {                       // the end of the file
+        if (!too_long && !eof) {
+          if (line_len < kReadSize || measured == line_offset) {
+            break;  // need more bytes
+          }
+          // A long line: learn its length before buffering more of it, so
+          // that an over-long one is never buffered and a long one is
+          // buffered without growing step by step.
+          auto rest = r.MeasureLine(r.OffsetOf(avail), max_line - line_len);
+          if (!rest.ok()) return rest.status();
+          measured = line_offset;
+          if (line_len + *rest <= max_line) {
+            r.ReserveForLine(line_len + *rest + 1 + kReadSize);
+            break;  // need more bytes
+          }
+          too_long = true;
+          skip_to = r.OffsetOf(avail) + *rest;
+        }
+        if (!too_long && line_len == 0) {  // the end of the file
           done = true;
           break;
         }
@@ -215,16 +286,20 @@ absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk,
       }
       ++line_number;
       const size_t line_end = nl ? nl - data + 1 : avail;
-      if (line_len > max_line) {
+      if (too_long) {
         // Malformed: not handed to fn, and not read further than needed.
         flush();
         on_malformed(line_offset);
         r.start_ = line_end;
         r.scan_ = line_end;
         if (nl == nullptr) {
-          // Its rest is dropped as it comes, up to the chunk's end (no line
+          if (skip_to > 0) {
+            // Measured: no '\n' before skip_to.
+            if (absl::Status s = r.SkipTo(skip_to); !s.ok()) return s;
+          }
+          // The rest is dropped as it comes, up to the chunk's end (no line
           // of ours starts after that).
-          done = eof || r.OffsetOf(line_end) >= end;
+          done = eof || r.OffsetOf(r.start_) >= end;
           dropping = !done;
         }
         continue;
@@ -247,7 +322,7 @@ absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk,
     if (done || eof) {
       if (options.stats != nullptr) {
         options.stats->bytes_read += r.bytes_read_;
-        options.stats->bytes_examined += examined;
+        options.stats->bytes_examined += examined + r.examined_;
         options.stats->max_buffer_bytes =
             std::max(options.stats->max_buffer_bytes, r.buf_.capacity());
       }

@@ -6,11 +6,14 @@
 // thus read by exactly one of the chunks that cover the file.
 //
 // A line longer than max_record_bytes (not counting its newline) is
-// malformed: it is reported by offset, never handed on, and never held
-// whole; the reader drops its bytes as it goes. Memory: one read buffer
-// plus at most max_record_bytes of one line. Time: linear in the bytes read,
-// which are the chunk's plus at most max_record_bytes past its end (the end
-// of its last line), whatever the lines' lengths.
+// malformed: it is reported by offset, never handed on, and never held:
+// once a line outgrows a read (1 MiB), the reader measures it by scanning
+// ahead without buffering, then either drops it or reads it into a buffer
+// of its size. Memory: a read or two, plus the longest line handed on (at
+// most max_record_bytes). Time: linear in the bytes read, which are the
+// chunk's plus at most max_record_bytes and a read past its end (the end of
+// its last line), a long line's bytes twice; no byte is searched twice in
+// one read.
 #ifndef MR_WORKER_INTERNAL_SPLIT_READER_H_
 #define MR_WORKER_INTERNAL_SPLIT_READER_H_
 
