@@ -7,8 +7,8 @@
 #   bench/indexer.sh [--size-mb N] [--work DIR] [--workers N] [--slots N]
 #                    [--reduces R] [--no-build]
 #
-#   --size-mb N   corpus size, default 1024 (16 files of N/16 MiB each, made
-#                 of whole Gutenberg books, so "about" that size)
+#   --size-mb N   corpus size, default 1024 (whole Gutenberg books, one per
+#                 file, so "about" that size: some 2,600 documents per GiB)
 #   --work DIR    work dir, default /tmp/mr-bench-indexer: DIR/corpus (reused
 #                 when it matches --size-mb), DIR/cluster-*, DIR/out-*
 #   --workers N   workers in the local cluster, default 2
@@ -27,7 +27,6 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$REPO/build}
 export BUILD_DIR
-NUM_FILES=16
 SIZE_MB=1024
 WORK=/tmp/mr-bench-indexer
 WORKERS=2
@@ -91,10 +90,12 @@ build() {
 
 # ------------------------------------------------------------------ corpus
 
-# NUM_FILES files of whole Gutenberg books, each just past
-# SIZE_MB/NUM_FILES MiB, file f starting at book f mod 8 (as
-# bench/wordcount.sh builds it). corpus.stamp records what was built; a
-# corpus matching it is reused.
+# Documents, as an indexer's input is: whole Gutenberg books, one per file
+# (DIR/corpus/dNNNNN.txt, book i mod 8), until SIZE_MB MiB. The indexer
+# emits one record per distinct word per document, so its map output is
+# about as large as its input and the data path (sort buffer, spills,
+# merges) carries the load. corpus.stamp records what was built; a corpus
+# matching it is reused.
 make_corpus() {
   local src=$REPO/../shared/data/gutenberg
   [[ -d "$src" ]] || src=$REPO/tests/data/gutenberg
@@ -104,7 +105,7 @@ make_corpus() {
   if [[ -f "$stamp" && -d "$dir" ]]; then
     local want have
     want=$(grep -m1 '^bytes=' "$stamp" | cut -d= -f2 || true)
-    have=$(cat "$dir"/*.txt 2>/dev/null | wc -c)
+    have=$(find "$dir" -name 'd*.txt' -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
     if grep -qx "size_mb=$SIZE_MB" "$stamp" && [[ "$have" == "$want" ]]; then
       echo "reusing corpus $dir" >&2
       return
@@ -115,20 +116,15 @@ make_corpus() {
   mkdir -p "$dir"
   local sizes=() b
   for b in "${books[@]}"; do sizes+=("$(stat -c %s "$b")"); done
-  local target=$((SIZE_MB * 1048576 / NUM_FILES)) f i size
-  for ((f = 0; f < NUM_FILES; f++)); do
-    size=0
-    i=$((f % ${#books[@]}))
-    {
-      while ((size < target)); do
-        cat "${books[i]}"
-        size=$((size + sizes[i]))
-        i=$(((i + 1) % ${#books[@]}))
-      done
-    } >"$dir/$(printf 'chunk-%02d.txt' "$f")"
+  local target=$((SIZE_MB * 1048576)) size=0 n=0 i
+  while ((size < target)); do
+    i=$((n % ${#books[@]}))
+    cp "${books[i]}" "$dir/$(printf 'd%05d.txt' "$n")"
+    size=$((size + sizes[i]))
+    n=$((n + 1))
   done
-  printf 'size_mb=%s\nbytes=%s\nsource=%s\n' "$SIZE_MB" \
-    "$(cat "$dir"/*.txt | wc -c)" "$src" >"$stamp"
+  printf 'size_mb=%s\nbytes=%s\nfiles=%s\nsource=%s\n' "$SIZE_MB" "$size" "$n" \
+    "$src" >"$stamp"
 }
 
 # ------------------------------------------------------------------ runs
@@ -178,7 +174,7 @@ run() {
   echo "running the indexer ($name: ${*:-defaults})" >&2
   local t0 t1
   t0=$(now)
-  if ! "$BIN/mrctl" --master "$master" submit --app indexer --input "${CORPUS[@]}" \
+  if ! "$BIN/mrctl" --master "$master" submit --app indexer --input "$CORPUS" \
       --output "$WORK/out-$name" ${REDUCES:+--reduces "$REDUCES"} "$@" --wait --json \
       >"$WORK/$name.json" 2>"$WORK/$name.stderr"; then
     cat "$WORK/$name.json" >&2
@@ -212,9 +208,10 @@ run() {
 
 build
 make_corpus
-CORPUS=("$WORK"/corpus/*.txt)
-BYTES=$(cat "${CORPUS[@]}" | wc -c)  # also warms the page cache for both runs
-printf 'corpus: %d files, %d bytes (%.1f MiB)\n' "${#CORPUS[@]}" "$BYTES" \
+CORPUS=$WORK/corpus
+NUM_DOCS=$(grep -m1 '^files=' "$WORK/corpus.stamp" | cut -d= -f2)
+BYTES=$(cat "$CORPUS"/d*.txt | wc -c)  # also warms the page cache for both runs
+printf 'corpus: %d documents, %d bytes (%.1f MiB)\n' "$NUM_DOCS" "$BYTES" \
   "$(awk -v n="$BYTES" 'BEGIN { print n / 1048576 }')"
 
 run default
