@@ -146,6 +146,16 @@ namespace {
 // The first index array holds this many entries (when the budget allows).
 constexpr size_t kMinIndexEntries = 1024;
 
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "KeyPrefix");
+
+// The first 8 bytes of `key`, zero-padded, as a big-endian number: keys
+// whose prefixes differ compare as their prefixes do.
+uint64_t KeyPrefix(std::string_view key) {
+  uint64_t v = 0;
+  if (!key.empty()) memcpy(&v, key.data(), std::min<size_t>(8, key.size()));
+  return __builtin_bswap64(v);
+}
+
 }  // namespace
 
 MapOutputBuffer::MapOutputBuffer(MapOutputOptions options, Job* job,
@@ -261,7 +271,8 @@ absl::Status MapOutputBuffer::Add(uint32_t partition, std::string_view key,
   char* dst = ArenaAlloc(bytes);
   if (!key.empty()) memcpy(dst, key.data(), key.size());
   if (!value.empty()) memcpy(dst + key.size(), value.data(), value.size());
-  index_[index_size_] = {dst, static_cast<uint32_t>(key.size()),
+  index_[index_size_] = {KeyPrefix(key), dst,
+                         static_cast<uint32_t>(key.size()),
                          static_cast<uint32_t>(value.size()), partition,
                          static_cast<uint32_t>(index_size_)};
   ++index_size_;
@@ -301,8 +312,15 @@ absl::Status MapOutputBuffer::Spill(bool retune) {
   Entry* const end = begin + index_size_;
   std::sort(begin, end, [](const Entry& a, const Entry& b) {
     if (a.partition != b.partition) return a.partition < b.partition;
-    const int c = std::string_view(a.data, a.key_len)
-                      .compare(std::string_view(b.data, b.key_len));
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    // Equal up to 8 bytes (a shorter key padded with zeros).
+    int c;
+    if (a.key_len <= 8 && b.key_len <= 8) {
+      c = a.key_len == b.key_len ? 0 : (a.key_len < b.key_len ? -1 : 1);
+    } else {
+      c = std::string_view(a.data, a.key_len)
+              .compare(std::string_view(b.data, b.key_len));
+    }
     return c != 0 ? c < 0 : a.seq < b.seq;
   });
   const uint32_t run = next_run_++;

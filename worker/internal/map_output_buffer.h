@@ -8,7 +8,7 @@
 //   - the arena: blocks of arena_block_bytes (capped at budget_bytes / 16)
 //     holding the records' keys and values back to back; a record larger
 //     than a block gets a block of its own;
-//   - the index: one 24-byte Entry per record, in an array whose growth the
+//   - the index: one 32-byte Entry per record, in an array whose growth the
 //     buffer decides, counting the old and the new array while both live;
 //     after each spill it is resized (while empty, so without a copy) to
 //     the share of the budget the records seen so far need;
@@ -83,6 +83,9 @@ class MapOutputBuffer {
 
   // One buffered record's index entry.
   struct Entry {
+    // The key's first 8 bytes, zero-padded, big-endian: most comparisons
+    // of the sort end here, without touching the arena.
+    uint64_t prefix;
     const char* data;  // the key in the arena; the value follows it
     uint32_t key_len;
     uint32_t value_len;

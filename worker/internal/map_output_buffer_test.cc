@@ -165,6 +165,27 @@ TEST_F(MapOutputBufferTest, RecordLargerThanTheBudgetIsSpilledAlone) {
   EXPECT_EQ(counters_["map spills"], 3);
 }
 
+TEST_F(MapOutputBufferTest, KeysSortInByteOrderAroundTheEightBytePrefix) {
+  // Keys equal in their first 8 bytes, or that differ only by trailing
+  // zero bytes, or by bytes >= 0x80.
+  const std::vector<std::string> sorted = {
+      std::string(""),          std::string("\0", 1),
+      std::string("a"),         std::string("ab"),
+      std::string("ab\0", 3),   std::string("abcdefgh"),
+      std::string("abcdefgh\0", 9), std::string("abcdefgha"),
+      std::string("abcdefghb"), std::string("b"),
+      std::string("\x80"),      std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff")};
+  std::vector<std::string> shuffled = sorted;
+  std::mt19937 rng(7);
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  MapOutputBuffer buffer(Options(1 << 20), &job_, &counters_, &params_);
+  for (const std::string& k : shuffled) ASSERT_TRUE(buffer.Add(1, k, "v").ok());
+  ASSERT_TRUE(buffer.Finish().ok());
+  std::vector<std::string> got;
+  for (const auto& [run, p, k, v] : ReadRuns(buffer.sst_files())) got.push_back(k);
+  EXPECT_EQ(got, sorted);
+}
+
 TEST_F(MapOutputBufferTest, NothingAddedWritesNoRun) {
   MapOutputBuffer buffer(Options(1 << 20), &job_, &counters_, &params_);
   ASSERT_TRUE(buffer.Finish().ok());
