@@ -16,6 +16,19 @@
 namespace mr {
 namespace {
 
+// The first index array holds this many entries (when the budget allows).
+constexpr size_t kMinIndexEntries = 1024;
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "KeyPrefix");
+
+// The first 8 bytes of `key`, zero-padded, as a big-endian number: keys
+// whose prefixes differ compare as their prefixes do.
+uint64_t KeyPrefix(std::string_view key) {
+  uint64_t v = 0;
+  if (!key.empty()) memcpy(&v, key.data(), std::min<size_t>(8, key.size()));
+  return __builtin_bswap64(v);
+}
+
 // Writes the record blocks of one run, partition by partition, into an SST.
 class RunWriter {
  public:
@@ -138,23 +151,6 @@ class CombineContext : public Context {
   const std::map<std::string, std::string>* const params_;
   const uint32_t task_index_;
 };
-
-}  // namespace
-
-namespace {
-
-// The first index array holds this many entries (when the budget allows).
-constexpr size_t kMinIndexEntries = 1024;
-
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "KeyPrefix");
-
-// The first 8 bytes of `key`, zero-padded, as a big-endian number: keys
-// whose prefixes differ compare as their prefixes do.
-uint64_t KeyPrefix(std::string_view key) {
-  uint64_t v = 0;
-  if (!key.empty()) memcpy(&v, key.data(), std::min<size_t>(8, key.size()));
-  return __builtin_bswap64(v);
-}
 
 }  // namespace
 
@@ -289,8 +285,10 @@ void MapOutputBuffer::Retune(uint64_t records, uint64_t bytes) {
   const uint64_t room =
       options_.budget_bytes - std::min<uint64_t>(arena_block_bytes_,
                                                  options_.budget_bytes / 2);
+  const double per_record =
+      sizeof(Entry) + static_cast<double>(bytes) / static_cast<double>(records);
   const uint64_t target = std::max<uint64_t>(
-      1, room * records / (sizeof(Entry) * records + bytes));
+      1, static_cast<uint64_t>(static_cast<double>(room) / per_record));
   if (target * 10 >= index_capacity_ * 9 && target * 10 <= index_capacity_ * 11) {
     return;  // close enough
   }
