@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "master/state_codec.h"
+#include "common/job_limits.h"
 
 namespace mr {
 namespace {
@@ -223,6 +224,18 @@ bool JobInProgress::RecordCrashed(Task* task,
   return true;
 }
 
+void JobInProgress::NoteMalformedRecords(
+    const google::protobuf::RepeatedPtrField<mrpb::RecordLocation>& records) {
+  for (const mrpb::RecordLocation& r : records) {
+    if (malformed_.size() >= kMaxReportedMalformedRecords) return;
+    const bool known = std::any_of(
+        malformed_.begin(), malformed_.end(), [&](const mrpb::RecordLocation& m) {
+          return m.path() == r.path() && m.offset() == r.offset();
+        });
+    if (!known) malformed_.push_back(r);
+  }
+}
+
 std::vector<uint64_t> JobInProgress::WorkerLost(const std::string& worker_id) {
   std::vector<uint64_t> lost;
   if (!running()) return lost;
@@ -407,6 +420,7 @@ mrpb::JobStatus JobInProgress::Status() const {
   s.set_finish_time_ms(finish_wall_ms_);
   for (const std::string& f : input_files_) s.add_input_files(f);
   for (const auto& r : skipped_) *s.add_skipped_records() = r;
+  for (const auto& r : malformed_) *s.add_malformed_records() = r;
   return s;
 }
 

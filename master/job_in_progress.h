@@ -126,6 +126,13 @@ class JobInProgress {
   bool RecordCrashed(Task* task, const mrpb::RecordLocation& record,
                      bool* limit_exceeded);
 
+  // A map attempt succeeded having refused these input records as
+  // malformed: the job keeps the first kMaxReportedMalformedRecords distinct
+  // ones (a map that runs again reports its records again), in the order
+  // reported.
+  void NoteMalformedRecords(
+      const google::protobuf::RepeatedPtrField<mrpb::RecordLocation>& records);
+
   // `worker_id` is gone: its running attempts are dropped, and its finished
   // maps go back to pending while some reduce still needs them. Returns the
   // ids of the attempts that were running there.
@@ -202,6 +209,7 @@ class JobInProgress {
   std::map<std::string, int64_t> counters_;
   std::map<std::string, uint32_t> worker_failures_;
   std::vector<mrpb::RecordLocation> skipped_;
+  std::vector<mrpb::RecordLocation> malformed_;
 };
 
 }  // namespace mr

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "apps/job_registry.h"
 #include "common/file_util.h"
+#include "common/job_limits.h"
 #include "common/logging.h"
 #include "common/names.h"
 #include "common/proto_maps.h"
@@ -25,7 +26,6 @@ namespace {
 constexpr uint32_t kDefaultReduces = 4;
 constexpr uint32_t kMaxReduces = 100000;
 constexpr uint64_t kDefaultSplitSize = 64ull << 20;
-constexpr uint64_t kDefaultSortBuffer = 64ull << 20;
 // While jobs run, workers with free slots come back this soon for work.
 constexpr uint32_t kBusyHeartbeatMs = 100;
 // How long the heartbeat of a worker that runs nothing waits for work.
@@ -265,7 +265,30 @@ mrpb::SubmitJobResponse::Error JobTracker::ValidateSpec(
   }
   if (spec->split_size() == 0) spec->set_split_size(kDefaultSplitSize);
   if (spec->sort_buffer_bytes() == 0) {
-    spec->set_sort_buffer_bytes(kDefaultSortBuffer);
+    spec->set_sort_buffer_bytes(kDefaultSortBufferBytes);
+  }
+  if (spec->sort_buffer_bytes() < kMinSortBufferBytes) {
+    *message = absl::StrCat("the sort buffer must be at least ",
+                            kMinSortBufferBytes, " bytes (1 MiB), got ",
+                            spec->sort_buffer_bytes());
+    return R::INVALID_SPEC;
+  }
+  if (spec->merge_factor() == 0) spec->set_merge_factor(kDefaultMergeFactor);
+  if (spec->merge_factor() < kMinMergeFactor ||
+      spec->merge_factor() > kMaxMergeFactor) {
+    *message = absl::StrCat("the merge factor must be between ",
+                            kMinMergeFactor, " and ", kMaxMergeFactor,
+                            ", got ", spec->merge_factor());
+    return R::INVALID_SPEC;
+  }
+  if (spec->max_record_bytes() == 0) {
+    spec->set_max_record_bytes(kDefaultMaxRecordBytes);
+  }
+  if (spec->max_record_bytes() > kMaxMaxRecordBytes) {
+    *message = absl::StrCat("the record size limit must be at most ",
+                            kMaxMaxRecordBytes, " bytes (1 GiB), got ",
+                            spec->max_record_bytes());
+    return R::INVALID_SPEC;
   }
   const ParamMap params = ParamsFromProto(spec->params());
   const bool has_plugin = !spec->plugin_name().empty() || !plugin.empty();
@@ -658,6 +681,9 @@ void JobTracker::ProcessReport(WorkerState* worker,
          job->AttemptSucceeded(task, attempt, worker->address,
                                clock_->MonotonicMs(), counters)) {
       KillAttempt(loser.id, loser.worker_id);
+    }
+    if (task->kind == mrpb::MAP) {
+      job->NoteMalformedRecords(report.malformed_records());
     }
     PersistTask(*job, *task, counters);
     if (task->kind == mrpb::REDUCE && job->AllReducesDone() &&

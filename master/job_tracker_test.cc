@@ -468,5 +468,100 @@ TEST_F(JobTrackerTest, FinishedJobsRetireAfterTheRetentionPeriod) {
             mrpb::KillJobResponse::ALREADY_FINISHED);
 }
 
+TEST_F(JobTrackerTest, FillsInDataPathDefaults) {
+  auto submitted = Submit(/*split_size=*/6, /*reduces=*/1);
+  ASSERT_EQ(submitted.error(), mrpb::SubmitJobResponse::OK);
+  auto status = tracker_->GetStatus(submitted.job_id());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->spec().sort_buffer_bytes(), 64ull << 20);
+  EXPECT_EQ(status->spec().merge_factor(), 64u);
+  EXPECT_EQ(status->spec().max_record_bytes(), 64ull << 20);
+}
+
+TEST_F(JobTrackerTest, RefusesNonsenseDataPathSettings) {
+  auto submit = [&](auto set) {
+    mrpb::SubmitJobRequest req;
+    req.mutable_spec()->set_app("wordcount");
+    req.mutable_spec()->add_inputs(root_ + "/in/a.txt");
+    req.mutable_spec()->set_output_dir(root_ + "/out");
+    set(req.mutable_spec());
+    return tracker_->Submit(req);
+  };
+  auto r = submit([](mrpb::JobSpec* s) { s->set_merge_factor(1); });
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::INVALID_SPEC);
+  EXPECT_EQ(r.message(), "the merge factor must be between 2 and 1000, got 1");
+  r = submit([](mrpb::JobSpec* s) { s->set_merge_factor(1001); });
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::INVALID_SPEC);
+  EXPECT_EQ(r.message(), "the merge factor must be between 2 and 1000, got 1001");
+  r = submit([](mrpb::JobSpec* s) { s->set_sort_buffer_bytes((1 << 20) - 1); });
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::INVALID_SPEC);
+  EXPECT_EQ(r.message(),
+            "the sort buffer must be at least 1048576 bytes (1 MiB), got 1048575");
+  r = submit([](mrpb::JobSpec* s) { s->set_max_record_bytes((1ull << 30) + 1); });
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::INVALID_SPEC);
+  EXPECT_EQ(r.message(),
+            "the record size limit must be at most 1073741824 bytes (1 GiB), "
+            "got 1073741825");
+  r = submit([](mrpb::JobSpec* s) {
+    s->set_merge_factor(2);
+    s->set_sort_buffer_bytes(1 << 20);
+    s->set_max_record_bytes(1);
+  });
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::OK) << r.message();
+}
+
+TEST_F(JobTrackerTest, KeepsTheFirstMalformedRecordsOnce) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 8);
+  auto submitted = Submit(/*split_size=*/6, /*reduces=*/1);
+  ASSERT_EQ(submitted.error(), mrpb::SubmitJobResponse::OK);
+  auto r1 = Beat(w, 8);
+  ASSERT_EQ(r1.assignments_size(), 2);
+  auto malformed = [](mrpb::TaskReport r, const std::string& path, int from,
+                      int n) {
+    for (int i = from; i < from + n; ++i) {
+      mrpb::RecordLocation* at = r.add_malformed_records();
+      at->set_path(path);
+      at->set_offset(i);
+    }
+    return r;
+  };
+  Beat(w, 8, {malformed(Done(r1.assignments(0)), "/a", 0, 60),
+              malformed(Done(r1.assignments(1)), "/b", 0, 60)});
+  auto status = tracker_->GetStatus(submitted.job_id());
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(status->malformed_records_size(), 100);
+  EXPECT_EQ(status->malformed_records(0).path(), "/a");
+  EXPECT_EQ(status->malformed_records(59).offset(), 59u);
+  EXPECT_EQ(status->malformed_records(60).path(), "/b");
+  EXPECT_EQ(status->malformed_records(99).offset(), 39u);
+}
+
+TEST_F(JobTrackerTest, MalformedRecordsOfARerunMapAreNotDoubled) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 8);
+  auto submitted = Submit(/*split_size=*/100, /*reduces=*/1);
+  ASSERT_EQ(submitted.error(), mrpb::SubmitJobResponse::OK);
+  auto r1 = Beat(w, 8);
+  ASSERT_EQ(r1.assignments_size(), 1);
+  mrpb::TaskReport done = Done(r1.assignments(0));
+  done.add_malformed_records()->set_path("/a");
+  auto r2 = Beat(w, 8, {done});
+  ASSERT_EQ(r2.assignments_size(), 1);  // the reduce
+  // Its fetch fails: the map runs again and reports the same record.
+  mrpb::ReportFetchFailureRequest failure;
+  failure.set_job_id(submitted.job_id());
+  failure.set_reduce_attempt_id(r2.assignments(0).attempt_id());
+  *failure.mutable_location() = r2.assignments(0).map_outputs(0);
+  tracker_->ReportFetchFailure(failure);
+  auto r3 = Beat(w, 8, {}, {r2.assignments(0).attempt_id()});
+  ASSERT_EQ(r3.assignments_size(), 1);
+  ASSERT_EQ(r3.assignments(0).kind(), mrpb::MAP);
+  mrpb::TaskReport again = Done(r3.assignments(0));
+  again.add_malformed_records()->set_path("/a");
+  Beat(w, 8, {again}, {r2.assignments(0).attempt_id()});
+  auto status = tracker_->GetStatus(submitted.job_id());
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->malformed_records_size(), 1);
+}
+
 }  // namespace
 }  // namespace mr

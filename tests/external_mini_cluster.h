@@ -179,6 +179,9 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 // when it does not parse.
 absl::StatusOr<mrpb::JobStatus> ParseJobStatusJson(const std::string& json);
 
+// The value of the job's counter `name`; -1 when it has none.
+int64_t JobCounter(const mrpb::JobStatus& status, const std::string& name);
+
 // One per-attempt line a worker logs:
 //   task job-000001 MAP 3 attempt 7 started at 1700000000123
 //   task job-000001 MAP 3 attempt 7 finished at 1700000000456 ok

@@ -36,12 +36,6 @@ ExternalMiniClusterOptions FastHeartbeats() {
   return opts;
 }
 
-int64_t Counter(const mrpb::JobStatus& s, const std::string& name) {
-  const CounterMap counters = CountersFromProto(s.counters());
-  auto it = counters.find(name);
-  return it == counters.end() ? -1 : it->second;
-}
-
 // Index of the worker whose pid is `pid`, or -1.
 int WorkerIndexByPid(ExternalMiniCluster& cluster, int64_t pid) {
   for (int i = 0; i < cluster.num_workers(); ++i) {
@@ -101,7 +95,7 @@ class FaultToleranceTest : public ::testing::Test {
         << s->error() << "\n" << cluster.LogTails(60);
     EXPECT_EQ(s->maps_done(), s->maps_total());
     EXPECT_EQ(s->reduces_done(), static_cast<uint32_t>(reduces));
-    EXPECT_EQ(Counter(*s, "reduce output records"), 22107);
+    EXPECT_EQ(JobCounter(*s, "reduce output records"), 22107);
     JobOutputOptions opts;
     opts.expected_parts = reduces;
     absl::StatusOr<std::string> got = ReadJobOutput(out, opts);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/proto_maps.h"
 #include "tests/external_mini_cluster.h"
 
 namespace mr {
@@ -166,6 +167,12 @@ absl::StatusOr<mrpb::JobStatus> ParseJobStatusJson(const std::string& json) {
         "not a JobStatus JSON (", filled.message(), "): '", json, "'"));
   }
   return status;
+}
+
+int64_t JobCounter(const mrpb::JobStatus& status, const std::string& name) {
+  const CounterMap counters = CountersFromProto(status.counters());
+  auto it = counters.find(name);
+  return it == counters.end() ? -1 : it->second;
 }
 
 }  // namespace test

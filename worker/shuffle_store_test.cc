@@ -51,7 +51,8 @@ class ShuffleStoreTest : public ::testing::Test {
   // runs) and ingests them as map `map` attempt `attempt`.
   void WriteMapOutput(const std::string& job, uint32_t map, uint64_t attempt,
                       bool combine,
-                      const std::vector<std::pair<std::string, std::string>>& records) {
+                      const std::vector<std::pair<std::string, std::string>>& records,
+                      uint64_t budget = 100) {
     ConcatJob j(combine);
     std::map<std::string, int64_t> counters;
     std::map<std::string, std::string> params;
@@ -60,7 +61,7 @@ class ShuffleStoreTest : public ::testing::Test {
     o.map_index = map;
     o.attempt_id = attempt;
     o.num_partitions = 2;
-    o.budget_bytes = 100;  // a run every few records
+    o.budget_bytes = budget;  // by default, a run every few records
     o.block_bytes = 16;    // several blocks per run
     o.spill_dir = root_ + "/spill/" + std::to_string(attempt);
     ASSERT_TRUE(MakeDirs(o.spill_dir).ok());
@@ -124,7 +125,8 @@ TEST_F(ShuffleStoreTest, SortedRunsPerPartitionRoundTrip) {
 
 TEST_F(ShuffleStoreTest, CombinerRunsPerSpill) {
   WriteMapOutput("job-1", 0, 1, /*combine=*/true,
-                 {{"a", "1"}, {"a", "2"}, {"c", "3"}, {"a", "4"}});
+                 {{"a", "1"}, {"a", "2"}, {"c", "3"}, {"a", "4"}},
+                 /*budget=*/4096);
   // One run holds everything (the budget is not reached): a=1+2+4, c=3.
   EXPECT_EQ(ReadPartition("job-1", 0, 1, 1),
             (std::vector<std::string>{"0:a=1+2+4", "0:c=3"}));

@@ -235,6 +235,7 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   }
   if (outcome.ok()) {
     *report->mutable_counters() = result.counters();
+    *report->mutable_malformed_records() = result.malformed_records();
   } else if (a.kind() == mrpb::REDUCE) {
     RemoveAttemptOutput(a);
   }

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_maps.h"
+#include "common/job_limits.h"
 
 namespace mr {
 namespace client_internal {
@@ -15,8 +16,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kUsage[] =
-    R"(usage: mrctl [--master HOST:PORT] <command> [flags]
+// The usage text; the data-path defaults come from common/job_limits.h.
+std::string MakeUsage() {
+  return absl::StrCat(
+      R"(usage: mrctl [--master HOST:PORT] <command> [flags]
 
 The master's address comes from --master, or else from $MR_MASTER.
 
@@ -25,6 +28,7 @@ commands:
          [--reduces R] [--split-size BYTES] [--param KEY=VALUE]...
          [--overwrite] [--name NAME] [--max-attempts N]
          [--max-skipped-records N] [--no-speculation] [--request-id ID]
+         [--sort-buffer-mb N] [--merge-factor F] [--max-record-bytes BYTES]
          [--wait] [--json]
       Submits a job and prints its id. --input takes every following
       argument up to the next --flag (paths, directories or globs) and may
@@ -37,6 +41,18 @@ commands:
       --request-id: names this submission (default: a random id); a
       submission retried with the same id returns the job the first one
       created instead of starting another.
+      --sort-buffer-mb: memory a map task sorts its output in before it
+      spills a run (default )",
+      kDefaultSortBufferBytes >> 20, R"(, at least )",
+      kMinSortBufferBytes >> 20, R"().
+      --merge-factor: the most sorted runs one merge opens; more are merged
+      in passes (default )",
+      kDefaultMergeFactor, ", ", kMinMergeFactor, " to ", kMaxMergeFactor,
+      R"().
+      --max-record-bytes: longer input lines are malformed: counted,
+      reported by file and offset, and skipped (default )",
+      kDefaultMaxRecordBytes, R"( = )", kDefaultMaxRecordBytes >> 20,
+      R"( MiB, at most )", kMaxMaxRecordBytes, R"().
   status JOB [--json]   the state, progress, output and counters of JOB
   list [--all] [--json] the jobs the master schedules; --all adds finished
                         jobs retired past the master's retention period
@@ -46,7 +62,8 @@ commands:
 
 exit status: 0 success; 1 the job failed or was killed (submit --wait);
 2 refused or usage error; 3 master unreachable.
-)";
+)");
+}
 
 bool IsFlag(const std::string& arg) { return absl::StartsWith(arg, "--"); }
 
@@ -164,7 +181,7 @@ absl::Status NoValue(const std::string& name, bool has_inline) {
 absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
                          CommandLine* cl) {
   std::string app, plugin, output, reduces, split_size, name, max_attempts,
-      max_skipped, request_id;
+      max_skipped, request_id, sort_buffer_mb, merge_factor, max_record_bytes;
   mrpb::JobSpec& spec = cl->spec;
   while (!cur->Done()) {
     if (!IsFlag(cur->Peek())) return cur->Unexpected(cur->Peek());
@@ -183,6 +200,9 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     if (flag == "--max-attempts") single = &max_attempts;
     if (flag == "--max-skipped-records") single = &max_skipped;
     if (flag == "--request-id") single = &request_id;
+    if (flag == "--sort-buffer-mb") single = &sort_buffer_mb;
+    if (flag == "--merge-factor") single = &merge_factor;
+    if (flag == "--max-record-bytes") single = &max_record_bytes;
     if (single != nullptr) {
       if (!single->empty()) return Usage(absl::StrCat(flag, " given twice"));
       absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
@@ -260,6 +280,30 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
                       std::numeric_limits<uint64_t>::max());
     if (!m.ok()) return m.status();
     spec.set_max_skipped_records(*m);
+  }
+  if (!sort_buffer_mb.empty()) {
+    absl::StatusOr<uint64_t> mb =
+        ParsePositive("--sort-buffer-mb", sort_buffer_mb,
+                      std::numeric_limits<uint64_t>::max() >> 20);
+    if (!mb.ok()) return mb.status();
+    spec.set_sort_buffer_bytes(*mb << 20);
+  }
+  if (!merge_factor.empty()) {
+    absl::StatusOr<uint64_t> f =
+        ParsePositive("--merge-factor", merge_factor, kMaxMergeFactor);
+    if (!f.ok()) return f.status();
+    if (*f < kMinMergeFactor) {
+      return Usage(absl::StrCat("--merge-factor must be at least ",
+                                kMinMergeFactor, ", got '", merge_factor,
+                                "'"));
+    }
+    spec.set_merge_factor(static_cast<uint32_t>(*f));
+  }
+  if (!max_record_bytes.empty()) {
+    absl::StatusOr<uint64_t> m = ParsePositive(
+        "--max-record-bytes", max_record_bytes, kMaxMaxRecordBytes);
+    if (!m.ok()) return m.status();
+    spec.set_max_record_bytes(*m);
   }
   return absl::OkStatus();
 }
@@ -378,7 +422,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(
   return cl;
 }
 
-const char* UsageText() { return kUsage; }
+const char* UsageText() {
+  static const std::string* const usage = new std::string(MakeUsage());
+  return usage->c_str();
+}
 
 }  // namespace client_internal
 }  // namespace mr

@@ -26,7 +26,10 @@ struct CommandLine {
   std::string master;
 
   // submit: name, app, inputs (absolute), output_dir (absolute),
-  // num_reduces, split_size, params, overwrite, max_task_attempts.
+  // num_reduces, split_size, params, overwrite, max_task_attempts,
+  // max_skipped_records, disable_speculation, sort_buffer_bytes,
+  // merge_factor, max_record_bytes (0 where not given: the master's
+  // defaults, common/job_limits.h).
   // plugin_name stays empty (MasterClient::Submit sets it from plugin_path).
   mrpb::JobSpec spec;
   std::string plugin_path;  // absolute; empty with --app

@@ -254,6 +254,79 @@ TEST(CommandLineTest, SubmitMaxAttempts) {
             "--max-attempts given twice");
 }
 
+TEST(CommandLineTest, SubmitDataPathLimits) {
+  const std::vector<std::string> base = {"--master", "h:1",  "submit",
+                                         "--app",    "wc",   "--input",
+                                         "a",        "--output", "o"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  absl::StatusOr<CommandLine> cl = Parse(with({}));
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.sort_buffer_bytes(), 0u);  // the master's defaults
+  EXPECT_EQ(cl->spec.merge_factor(), 0u);
+  EXPECT_EQ(cl->spec.max_record_bytes(), 0u);
+
+  cl = Parse(with({"--sort-buffer-mb", "16", "--merge-factor", "8",
+                   "--max-record-bytes", "1048576"}));
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.sort_buffer_bytes(), 16ull << 20);
+  EXPECT_EQ(cl->spec.merge_factor(), 8u);
+  EXPECT_EQ(cl->spec.max_record_bytes(), 1048576u);
+
+  cl = Parse(with({"--sort-buffer-mb=1", "--merge-factor=2",
+                   "--max-record-bytes=1073741824"}));
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.sort_buffer_bytes(), 1ull << 20);
+  EXPECT_EQ(cl->spec.merge_factor(), 2u);
+  EXPECT_EQ(cl->spec.max_record_bytes(), 1ull << 30);
+
+  EXPECT_EQ(Error(with({"--sort-buffer-mb", "0"})),
+            "--sort-buffer-mb must be a positive integer, got '0'");
+  EXPECT_EQ(Error(with({"--sort-buffer-mb", "1.5"})),
+            "--sort-buffer-mb must be a positive integer, got '1.5'");
+  EXPECT_EQ(Error(with({"--sort-buffer-mb", "64M"})),
+            "--sort-buffer-mb must be a positive integer, got '64M'");
+  EXPECT_EQ(Error(with({"--sort-buffer-mb", "17592186044416"})),
+            "--sort-buffer-mb must be at most 17592186044415, got "
+            "'17592186044416'");
+  EXPECT_EQ(Error(with({"--sort-buffer-mb"})), "--sort-buffer-mb needs a value");
+  EXPECT_EQ(Error(with({"--merge-factor", "1"})),
+            "--merge-factor must be at least 2, got '1'");
+  EXPECT_EQ(Error(with({"--merge-factor", "0"})),
+            "--merge-factor must be a positive integer, got '0'");
+  EXPECT_EQ(Error(with({"--merge-factor", "1001"})),
+            "--merge-factor must be at most 1000, got '1001'");
+  EXPECT_EQ(Error(with({"--merge-factor", "-4"})),
+            "--merge-factor must be a positive integer, got '-4'");
+  EXPECT_EQ(Error(with({"--merge-factor", "4", "--merge-factor", "8"})),
+            "--merge-factor given twice");
+  EXPECT_EQ(Error(with({"--max-record-bytes", "0"})),
+            "--max-record-bytes must be a positive integer, got '0'");
+  EXPECT_EQ(Error(with({"--max-record-bytes", "1073741825"})),
+            "--max-record-bytes must be at most 1073741824, got '1073741825'");
+  EXPECT_EQ(Error(with({"--max-record-bytes", "1k"})),
+            "--max-record-bytes must be a positive integer, got '1k'");
+}
+
+TEST(CommandLineTest, UsageListsTheDataPathFlagsWithDefaults) {
+  const std::string usage = UsageText();
+  EXPECT_NE(usage.find("[--sort-buffer-mb N] [--merge-factor F] "
+                       "[--max-record-bytes BYTES]"),
+            std::string::npos)
+      << usage;
+  EXPECT_NE(usage.find("spills a run (default 64, at least 1)."),
+            std::string::npos)
+      << usage;
+  EXPECT_NE(usage.find("in passes (default 64, 2 to 1000)."), std::string::npos)
+      << usage;
+  EXPECT_NE(usage.find("(default 67108864 = 64 MiB, at most 1073741824)."),
+            std::string::npos)
+      << usage;
+}
+
 }  // namespace
 }  // namespace client_internal
 }  // namespace mr

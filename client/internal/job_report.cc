@@ -10,6 +10,7 @@
 #include "client/internal/text_table.h"
 #include "common/names.h"
 #include "common/proto_maps.h"
+#include "common/job_limits.h"
 
 namespace mr {
 namespace client_internal {
@@ -41,6 +42,28 @@ std::string FormatCounters(
                           name, static_cast<int>(value_width), value);
   }
   return out;
+}
+
+// "malformed records: N; first: FILE:OFFSET (longer than M bytes)\n", or
+// nothing when there are none. Over-long lines are the only malformed
+// records there are, so the reason follows from the spec.
+std::string FormatMalformed(const mrpb::JobStatus& s) {
+  const CounterMap counters = CountersFromProto(s.counters());
+  auto counter = counters.find("malformed records");
+  const int64_t count = counter != counters.end() ? counter->second
+                                                  : s.malformed_records_size();
+  if (count <= 0) return "";
+  std::string out = absl::StrCat("malformed records: ", count);
+  if (s.malformed_records_size() > 0) {
+    const mrpb::RecordLocation& first = s.malformed_records(0);
+    const uint64_t limit = s.spec().max_record_bytes() > 0
+                               ? s.spec().max_record_bytes()
+                               : kDefaultMaxRecordBytes;
+    absl::StrAppend(&out, "; first: ", EscapeName(first.path()), ":",
+                    first.offset(),
+                    " (longer than ", limit, " bytes)");
+  }
+  return out + "\n";
 }
 
 }  // namespace
@@ -110,6 +133,7 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
                       "')\n");
     }
   }
+  absl::StrAppend(&out, FormatMalformed(s));
   absl::StrAppend(&out, FormatCounters(s.counters()));
   return out;
 }

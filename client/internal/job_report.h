@@ -28,7 +28,10 @@ std::string JobStateName(mrpb::JobState state);
 // measured to `now_ms`, unix epoch ms). All but a succeeded job then show
 //   progress: maps D/T  reduces D/T
 // (with "  (N tasks running)" when N > 0). The output line counts part files
-// (= reduces) only for a succeeded job. Counters are sorted by name, names
+// (= reduces) only for a succeeded job. Then one line per skipped record, and
+// when input records were malformed (the "malformed records" counter):
+//   malformed records: 3; first: /in/a.txt:1024 (longer than 1048576 bytes)
+// Counters are sorted by name, names
 // left-aligned, values right-aligned; "counters: none" when there are none.
 // Every line ends in '\n'.
 std::string FormatJobReport(const mrpb::JobStatus& status, int64_t now_ms);

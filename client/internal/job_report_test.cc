@@ -90,6 +90,37 @@ TEST(JobReportTest, OnePartFile) {
             "counters: none\n");
 }
 
+TEST(JobReportTest, MalformedRecords) {
+  mrpb::JobStatus s = FixedStatus();
+  s.clear_counters();
+  s.mutable_spec()->set_max_record_bytes(1048576);
+  CountersToProto({{"malformed records", 3}}, s.mutable_counters());
+  mrpb::RecordLocation* r = s.add_malformed_records();
+  r->set_path("/in/a.txt");
+  r->set_offset(1024);
+  r = s.add_malformed_records();
+  r->set_path("/in/b.txt");
+  r->set_offset(0);
+  EXPECT_EQ(FormatJobReport(s, 0),
+            "job job-000001 succeeded in 3.2 s\n"
+            "output: /abs/out (4 part files)\n"
+            "malformed records: 3; first: /in/a.txt:1024 (longer than 1048576 "
+            "bytes)\n"
+            "counters:\n"
+            "  malformed records  3\n");
+
+  // Without a limit in the spec: the default's.
+  s.mutable_spec()->clear_max_record_bytes();
+  s.clear_counters();
+  s.mutable_malformed_records()->DeleteSubrange(1, 1);
+  EXPECT_EQ(FormatJobReport(s, 0),
+            "job job-000001 succeeded in 3.2 s\n"
+            "output: /abs/out (4 part files)\n"
+            "malformed records: 1; first: /in/a.txt:1024 (longer than 67108864 "
+            "bytes)\n"
+            "counters: none\n");
+}
+
 TEST(JobReportTest, JobTable) {
   mrpb::ListJobsResponse jobs;
   *jobs.add_jobs() = FixedStatus();

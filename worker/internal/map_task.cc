@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/proto_maps.h"
+#include "common/job_limits.h"
 #include "worker/internal/map_output_buffer.h"
 #include "worker/internal/task_progress.h"
 #include "worker/internal/split_reader.h"
@@ -63,7 +64,9 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   options.map_index = a.task_index();
   options.attempt_id = a.attempt_id();
   options.num_partitions = a.spec().num_reduces();
-  options.budget_bytes = a.spec().sort_buffer_bytes();
+  options.budget_bytes = a.spec().sort_buffer_bytes() > 0
+                             ? a.spec().sort_buffer_bytes()
+                             : kDefaultSortBufferBytes;
   options.spill_dir = spec.scratch_dir();
   auto mapped = TaskProgressFile(spec.progress_path());
   if (!mapped.ok()) return mapped.status();
@@ -77,14 +80,25 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   const bool per_record = a.spec().max_skipped_records() > 0;
   progress->precise = per_record ? 1 : 0;
 
-  int64_t input_records = 0, skipped = 0;
-  const bool line_numbers = job->WantsLineNumbers();
+  int64_t input_records = 0, skipped = 0, malformed = 0;
+  SplitReaderOptions read_options;
+  read_options.line_numbers = job->WantsLineNumbers();
+  if (a.spec().max_record_bytes() > 0) {
+    read_options.max_record_bytes = a.spec().max_record_bytes();
+  }
   for (int c = 0; c < a.split().chunks_size(); ++c) {
     const mrpb::FileChunk& chunk = a.split().chunks(c);
     const std::vector<uint64_t> skip = SkippedOffsets(a, chunk.path());
     progress->chunk = c;
+    auto on_malformed = [&](uint64_t offset) {
+      if (malformed++ < kMaxReportedMalformedRecords) {
+        mrpb::RecordLocation* at = result->add_malformed_records();
+        at->set_path(chunk.path());
+        at->set_offset(offset);
+      }
+    };
     absl::Status s = ReadChunkBlocks(
-        chunk, line_numbers, [&](const InputBlock& block) {
+        chunk, read_options, [&](const InputBlock& block) {
           if (!ctx.status().ok()) return;
           input_records += block.line_count;
           if (!per_record) {
@@ -104,11 +118,12 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
             job->Map(record, ctx);
             progress->in_user_code = 0;
           });
-        });
+        }, on_malformed);
     if (!s.ok()) return s;
     if (!ctx.status().ok()) return ctx.status();
   }
   if (skipped > 0) counters["skipped records"] += skipped;
+  if (malformed > 0) counters["malformed records"] += malformed;
   job->Finish(ctx);
   if (!ctx.status().ok()) return ctx.status();
   if (absl::Status s = buffer.Finish(); !s.ok()) return s;

@@ -10,7 +10,9 @@
 
 namespace mr {
 
-// Fills result->sst_files and result->counters.
+// Fills result->sst_files, result->counters and result->malformed_records
+// (the first kMaxReportedMalformedRecords input records longer than the
+// job's max_record_bytes; all are counted as "malformed records").
 absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
                         mrpb::TaskResult* result);
 

@@ -16,6 +16,7 @@
 #include "common/output_layout.h"
 #include "worker/internal/map_output_fetcher.h"
 #include "worker/internal/master_locator.h"
+#include "worker/internal/multi_pass_merge.h"
 #include "worker/internal/run_merger.h"
 #include "worker/internal/task_context.h"
 #include "worker/internal/task_progress.h"
@@ -193,8 +194,18 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   const std::vector<uint64_t> skip =
       SkippedOffsets(a, ReducePartitionName(a.task_index()));
 
+  // At most merge_factor runs open at once: more are merged in passes first.
+  MultiPassMergeOptions merge_options;
+  if (a.spec().merge_factor() > 0) {
+    merge_options.merge_factor = a.spec().merge_factor();
+  }
+  merge_options.dir = spec.scratch_dir() + "/merged";
+  MultiPassMergeStats merge_stats;
+  auto runs = MergeDownToFactor(std::move(fetched->run_files), merge_options,
+                                &merge_stats);
+  if (!runs.ok()) return runs.status();
   RunMerger merger;
-  if (absl::Status s = merger.Open(fetched->run_files); !s.ok()) return s;
+  if (absl::Status s = merger.Open(*runs); !s.ok()) return s;
   int64_t groups = 0, input_records = 0, skipped = 0;
   std::string key;
   while (merger.Valid()) {
@@ -222,6 +233,11 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   if (absl::Status s = out.Close(); !s.ok()) return s;
 
   counters["shuffle bytes"] += fetched->shuffle_bytes;
+  // Intermediate passes, plus the final merge into Reduce().
+  counters["merge passes"] += merge_stats.passes + 1;
+  if (merge_stats.passes > 0) {
+    counters["merged bytes written"] += merge_stats.bytes_written;
+  }
   counters["reduce input groups"] += groups;
   counters["reduce input records"] += input_records;
   counters["reduce output records"] += ctx.output_records_;

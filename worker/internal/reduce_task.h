@@ -1,5 +1,6 @@
 // The body of a reduce attempt, run in the task child process: fetches the
-// partition from every map output, merges the runs, calls the job's Reduce()
+// partition from every map output, merges the runs (in passes of at most the
+// job's merge_factor runs, see multi_pass_merge.h), calls the job's Reduce()
 // once per key group, and writes the attempt's file of the job's output
 // (OutputLayout::AttemptFile()). Committing (the rename) is the worker's,
 // once the master agrees.
@@ -18,7 +19,8 @@ namespace mr {
 // offset is the group's ordinal in the partition).
 std::string ReducePartitionName(uint32_t partition);
 
-// Fills result->output_file and result->counters.
+// Fills result->output_file and result->counters; among them "merge
+// passes": the intermediate passes plus the final merge (so at least 1).
 absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
                            mrpb::TaskResult* result);
 
