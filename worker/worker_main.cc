@@ -27,6 +27,12 @@ ABSL_FLAG(std::string, address_file, "",
 ABSL_FLAG(uint32_t, slots, 0, "Concurrent task attempts (0: number of cores).");
 ABSL_FLAG(uint32_t, fetch_parallelism, 4,
           "Concurrent shuffle fetches per reduce attempt.");
+ABSL_FLAG(int64_t, task_memory_mb, 0,
+          "Memory limit of each task process in MiB (RLIMIT_DATA: heap, "
+          "stacks, private writable mappings). 0: the machine's (or the "
+          "cgroup's) memory divided by --slots; negative: no limit.");
+ABSL_FLAG(int, shuffle_max_open_files, 256,
+          "Files the shuffle store's RocksDB keeps open at most.");
 ABSL_FLAG(int, inject_corrupt_shuffle_batches, 0,
           "Test only: flip a byte in the first N shuffle batches sent.");
 ABSL_FLAG(int, inject_corrupt_stored_outputs, 0,
@@ -52,6 +58,8 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.slots = absl::GetFlag(FLAGS_slots);
   options.fetch_parallelism = absl::GetFlag(FLAGS_fetch_parallelism);
+  options.task_memory_mb = absl::GetFlag(FLAGS_task_memory_mb);
+  options.shuffle_max_open_files = absl::GetFlag(FLAGS_shuffle_max_open_files);
   options.inject_corrupt_shuffle_batches =
       absl::GetFlag(FLAGS_inject_corrupt_shuffle_batches);
   options.inject_corrupt_stored_outputs =
