@@ -1,5 +1,6 @@
 #include "tests/external_mini_cluster.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -49,6 +50,24 @@ std::string DescribeWaitStatus(int status) {
   return absl::StrCat("wait status ", status);
 }
 
+// `name` itself when it holds a '/', else the first executable of that name
+// on $PATH.
+absl::StatusOr<std::string> FindOnPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    if (access(name.c_str(), X_OK) == 0) return name;
+    return absl::NotFoundError(
+        absl::StrCat("cannot execute ", name, ": ", strerror(errno)));
+  }
+  const std::string path = EnvOr("PATH", "/usr/local/bin:/usr/bin:/bin");
+  for (absl::string_view dir : absl::StrSplit(path, ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = absl::StrCat(dir, "/", name);
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no executable '", name, "' on PATH (", path, ")"));
+}
+
 // The NULL-terminated argv for execv, pointing into `args`.
 std::vector<char*> MakeArgv(const std::vector<std::string>& args) {
   std::vector<char*> argv;
@@ -95,10 +114,12 @@ std::vector<char*> MakeArgv(const std::vector<std::string>& args) {
 ExternalDaemon::ExternalDaemon(std::string name, std::string binary,
                                std::vector<std::string> args,
                                std::string address_file, std::string log_path,
-                               absl::Duration start_timeout)
+                               absl::Duration start_timeout,
+                               std::vector<std::string> wrapper)
     : name_(std::move(name)),
       binary_(std::move(binary)),
       args_(std::move(args)),
+      wrapper_(std::move(wrapper)),
       address_file_(std::move(address_file)),
       log_path_(std::move(log_path)),
       start_timeout_(start_timeout) {}
@@ -116,7 +137,17 @@ absl::Status ExternalDaemon::Spawn(const std::vector<std::string>& args) {
     return absl::InternalError(
         absl::StrCat("cannot open ", log_path_, ": ", strerror(errno)));
   }
-  std::vector<std::string> full = {binary_};
+  std::vector<std::string> full = wrapper_;
+  if (!full.empty()) {
+    absl::StatusOr<std::string> path = FindOnPath(full[0]);
+    if (!path.ok()) {
+      close(log_fd);
+      return absl::FailedPreconditionError(
+          absl::StrCat(name_, ": cannot run its wrapper: ", path.status().message()));
+    }
+    full[0] = *path;
+  }
+  full.push_back(binary_);
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv = MakeArgv(full);
   const std::string header =
@@ -130,7 +161,10 @@ absl::Status ExternalDaemon::Spawn(const std::vector<std::string>& args) {
     close(log_fd);
     return absl::InternalError(absl::StrCat("fork: ", strerror(err)));
   }
-  if (pid == 0) ExecChild(binary_.c_str(), argv.data(), log_fd, log_fd, parent);
+  if (pid == 0) ExecChild(full[0].c_str(), argv.data(), log_fd, log_fd, parent);
+  // The child does the same: whichever runs first, the group exists before
+  // this process signals it.
+  setpgid(pid, pid);
   close(log_fd);
   pid_ = pid;
   paused_ = false;
@@ -207,7 +241,7 @@ bool ExternalDaemon::WaitForExit(absl::Duration timeout) {
 
 absl::Status ExternalDaemon::Kill() {
   if (!IsRunning()) return absl::OkStatus();
-  kill(pid_, SIGKILL);  // a stopped process dies of SIGKILL too
+  kill(-pid_, SIGKILL);  // a stopped process dies of SIGKILL too
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
@@ -220,10 +254,10 @@ absl::Status ExternalDaemon::Kill() {
 absl::Status ExternalDaemon::Shutdown(absl::Duration timeout) {
   if (!IsRunning()) return absl::OkStatus();
   if (paused_) {
-    kill(pid_, SIGCONT);
+    kill(-pid_, SIGCONT);
     paused_ = false;
   }
-  kill(pid_, SIGTERM);
+  kill(-pid_, SIGTERM);
   if (!WaitForExit(timeout)) {
     const pid_t pid = pid_;
     RETURN_IF_ERROR(Kill());
@@ -244,7 +278,7 @@ absl::Status ExternalDaemon::Pause() {
   if (!IsRunning()) {
     return absl::FailedPreconditionError(absl::StrCat(name_, " is not running"));
   }
-  if (kill(pid_, SIGSTOP) != 0) {
+  if (kill(-pid_, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("SIGSTOP ", name_, ": ", strerror(errno)));
   }
   paused_ = true;
@@ -255,7 +289,7 @@ absl::Status ExternalDaemon::Resume() {
   if (!IsRunning()) {
     return absl::FailedPreconditionError(absl::StrCat(name_, " is not running"));
   }
-  if (kill(pid_, SIGCONT) != 0) {
+  if (kill(-pid_, SIGCONT) != 0) {
     return absl::InternalError(absl::StrCat("SIGCONT ", name_, ": ", strerror(errno)));
   }
   paused_ = false;
@@ -403,6 +437,49 @@ std::vector<TaskLogEvent> ParseTaskLogEvents(const std::string& log_text) {
   return events;
 }
 
+// ---------------------------------------------------------------- processes
+
+std::vector<ProcessInfo> ListProcesses() {
+  std::vector<ProcessInfo> out;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return out;
+  while (struct dirent* e = readdir(proc)) {
+    ProcessInfo p;
+    if (!absl::SimpleAtoi(e->d_name, &p.pid)) continue;
+    const std::string dir = absl::StrCat("/proc/", e->d_name);
+    absl::StatusOr<std::string> stat = ReadFileToString(dir + "/stat");
+    if (!stat.ok()) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const size_t close_paren = stat->rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(absl::string_view(*stat).substr(close_paren + 1), ' ',
+                       absl::SkipEmpty());
+    if (fields.size() < 2 || fields[0].empty() ||
+        !absl::SimpleAtoi(fields[1], &p.ppid)) {
+      continue;
+    }
+    p.state = fields[0][0];
+    absl::StatusOr<std::string> cmdline = ReadFileToString(dir + "/cmdline");
+    if (cmdline.ok() && !cmdline->empty()) {
+      std::string text = *cmdline;
+      if (text.back() == '\0') text.pop_back();
+      p.argv = absl::StrSplit(text, '\0');
+    }
+    out.push_back(std::move(p));
+  }
+  closedir(proc);
+  return out;
+}
+
+std::vector<ProcessInfo> FindProcesses(const std::vector<std::string>& argv) {
+  std::vector<ProcessInfo> out;
+  for (ProcessInfo& p : ListProcesses()) {
+    if (p.state != 'Z' && p.argv == argv) out.push_back(std::move(p));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- ExternalMiniCluster
 
 ExternalMiniCluster::ExternalMiniCluster(ExternalMiniClusterOptions options)
@@ -486,7 +563,7 @@ absl::Status ExternalMiniCluster::Start() {
     workers_.push_back(std::make_unique<ExternalDaemon>(
         name, absl::StrCat(options_.bin_dir, "/mr-worker"), args,
         PathUnderRoot(name + ".addr"), PathUnderRoot("logs/" + name + ".log"),
-        options_.start_timeout));
+        options_.start_timeout, options_.worker_wrapper));
     RETURN_IF_ERROR(workers_.back()->Start());
   }
   return WaitForWorkerCount(options_.num_workers, options_.start_timeout);

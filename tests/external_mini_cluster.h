@@ -50,6 +50,12 @@ struct ExternalMiniClusterOptions {
   // Appended to the master's and every worker's command line. Default: none.
   std::vector<std::string> extra_master_flags;
   std::vector<std::string> extra_worker_flags;
+  // A command every worker runs under: the worker's command line is appended
+  // to it, e.g. {"unshare", "--pid", "--fork", "--mount-proc",
+  // "--kill-child"} makes each worker PID 1 of a pid namespace of its own.
+  // The first word is looked up on PATH. ExternalDaemon::pid() is then the
+  // wrapper's (see ExternalDaemon). Default: none.
+  std::vector<std::string> worker_wrapper;
   // Passed to the master. Default: 1000 / 5000 (the daemons' own defaults).
   int heartbeat_interval_ms = 1000;
   int heartbeat_timeout_ms = 5000;
@@ -67,11 +73,18 @@ struct ExternalMiniClusterOptions {
 
 // One daemon process. Created by ExternalMiniCluster; the flags are fixed at
 // construction, so Restart() runs the same command line (see Restart()).
+//
+// The daemon leads a process group of its own, and every signal (Kill,
+// Shutdown, Pause, Resume) goes to that group. With a `wrapper` command, the
+// process started is the wrapper (pid() is its pid), and the daemon runs
+// under it in the same group, so the signals reach both; the wrapper must
+// exit when the daemon does, with its status (as `unshare --fork` does).
 class ExternalDaemon {
  public:
   ExternalDaemon(std::string name, std::string binary,
                  std::vector<std::string> args, std::string address_file,
-                 std::string log_path, absl::Duration start_timeout);
+                 std::string log_path, absl::Duration start_timeout,
+                 std::vector<std::string> wrapper = {});
   ~ExternalDaemon();  // SIGKILLs and reaps the process if still running
   ExternalDaemon(const ExternalDaemon&) = delete;
   ExternalDaemon& operator=(const ExternalDaemon&) = delete;
@@ -129,6 +142,7 @@ class ExternalDaemon {
   const std::string name_;
   const std::string binary_;
   const std::vector<std::string> args_;
+  const std::vector<std::string> wrapper_;
   const std::string address_file_;
   const std::string log_path_;
   const absl::Duration start_timeout_;
@@ -172,6 +186,21 @@ struct TaskLogEvent {
 
 // Every task line in a log text, in the order they appear.
 std::vector<TaskLogEvent> ParseTaskLogEvents(const std::string& log_text);
+
+// A process of this machine, as /proc shows it.
+struct ProcessInfo {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  char state = '?';               // R, S, D, Z, T...
+  std::vector<std::string> argv;  // empty for a zombie
+};
+
+// Every process /proc lists (those that vanish while it is read are left
+// out).
+std::vector<ProcessInfo> ListProcesses();
+
+// The processes whose argv is exactly `argv`, zombies excluded.
+std::vector<ProcessInfo> FindProcesses(const std::vector<std::string>& argv);
 
 class ExternalMiniCluster {
  public:
