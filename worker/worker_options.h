@@ -29,9 +29,9 @@ struct WorkerOptions {
 
   // The memory limit of each task child, in MiB: RLIMIT_DATA, which counts
   // its heap, thread stacks and other private writable mappings (not shared
-  // libraries, nor address space only reserved). A task that exceeds it
-  // fails with "task exceeded its memory limit of N MiB". Negative: no
-  // limit.
+  // libraries, nor address space only reserved; a word count reduce child
+  // with its threads uses ~70 MiB of it). A task that exceeds it fails
+  // with "task exceeded its memory limit of N MiB". Negative: no limit.
   // Default: 0 = the memory of the machine (or of the worker's cgroup, when
   // it has a lower limit) divided by `slots`: the task children together
   // then cannot take more than there is, and one task alone gets its fair
