@@ -81,7 +81,9 @@ class Subprocess {
 
 // Reaps every child of this process that has ended and was not started by a
 // Subprocess (those are left to their Wait()). Returns how many it reaped.
-// Cheap when there is none: one waitid(2).
+// Cheap when there is none: one waitid(2). waitid reports ended children one
+// at a time, so an ended Subprocess child that no thread is waiting for
+// hides the children after it until its Wait(): call Wait() promptly.
 int ReapOrphans();
 
 // The absolute path of the running executable (/proc/self/exe).

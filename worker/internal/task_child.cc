@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <map>
 #include <exception>
+#include <map>
 #include <new>
 #include <system_error>
 
