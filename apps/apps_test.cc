@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "apps/crash.h"
 #include "apps/grep.h"
 #include "apps/indexer.h"
 #include "apps/job_registry.h"
@@ -205,6 +206,30 @@ TEST(GrepTest, IgnoreCaseAndReduceEmitsValuesAsLines) {
   VectorValues r({"f:3:HELLO there"});
   g.Reduce(GrepKey("f", 3), r, ctx);
   EXPECT_THAT(ctx.emits, ElementsAre(Pair("f:3:HELLO there", "")));
+}
+
+// ---- crash ----
+
+TEST(CrashTest, SetupRefusesBadDeterministicModes) {
+  apps::Crash c;
+  EXPECT_EQ(c.Setup({{"hang", "yes"}}), "crash: hang must be 0 or 1, got 'yes'");
+  EXPECT_EQ(c.Setup({{"exhaust_memory", ""}}),
+            "crash: exhaust_memory must be 0 or 1, got ''");
+  EXPECT_EQ(c.Setup({{"fork_sleeper", ""}}),
+            "crash: fork_sleeper must not be empty");
+}
+
+TEST(CrashTest, DeterministicModesDrawNoRandomFateUnlessAsked) {
+  apps::Crash c;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(c.Setup({{"fork_sleeper", "1000.5"}}), "");
+    EXPECT_EQ(c.fate(), apps::Crash::Fate::kNormal);
+    ASSERT_EQ(c.Setup({{"hang", "1"}}), "");
+    EXPECT_EQ(c.fate(), apps::Crash::Fate::kNormal);
+  }
+  ASSERT_EQ(c.Setup({{"fork_sleeper", "1000.5"}, {"crash_probability", "1"}}),
+            "");
+  EXPECT_EQ(c.fate(), apps::Crash::Fate::kCrash);
 }
 
 // ---- registry ----

@@ -19,6 +19,18 @@
 // "max_sleep_ms" (default 10000), a non-negative integer. Setup() refuses
 // other values with a message naming the parameter.
 //
+// Deterministic misbehaviour, for the tests of task processes, also at the
+// first Map()/MapBlock()/Reduce() call of every attempt, in this order:
+//   - "fork_sleeper=ARG": starts `sleep ARG` (found on PATH), a grandchild
+//     of the worker that the attempt never waits for (ARG makes it
+//     recognizable, e.g. "864000.12345"), and counts it in the counter
+//     "sleepers forked";
+//   - "exhaust_memory=1": allocates and touches 1 MiB blocks, keeping them,
+//     until an allocation fails (what then happens is the engine's affair);
+//   - "hang=1": sleeps forever.
+// When any of them is set, crash_probability and sleep_probability
+// default to 0.
+//
 // Thread-safety: like every Job, used from one thread.
 #ifndef MR_APPS_CRASH_H_
 #define MR_APPS_CRASH_H_
@@ -50,11 +62,14 @@ class Crash : public WordCount {
 
  private:
   // Acts out the fate on the first call; does nothing afterwards.
-  void MaybeMisbehave();
+  void MaybeMisbehave(Context& ctx);
 
   Fate fate_ = Fate::kNormal;
   int64_t sleep_ms_ = 0;
   bool acted_ = false;
+  std::string sleeper_arg_;  // empty: no sleeper
+  bool exhaust_memory_ = false;
+  bool hang_ = false;
 };
 
 }  // namespace apps

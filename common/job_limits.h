@@ -1,13 +1,28 @@
-// The defaults and bounds of a job's data-path settings (JobSpec fields
-// where 0 means "the default"), defined once: the master fills them in and
-// enforces the bounds at submission (JobTracker::ValidateSpec), mrctl's help
-// quotes them, and the task code falls back on them.
+// The defaults and bounds of a job's settings (JobSpec fields where 0 means
+// "the default"), defined once: the master fills them in and enforces the
+// bounds at submission (JobTracker::ValidateSpec), mrctl's help quotes them,
+// and the task code falls back on them.
 #ifndef MR_COMMON_JOB_LIMITS_H_
 #define MR_COMMON_JOB_LIMITS_H_
 
 #include <cstdint>
 
 namespace mr {
+
+// JobSpec.num_reduces (mrctl --reduces): the reduce tasks, and so the part
+// files of the output.
+// Default: 4. At most 100000.
+inline constexpr uint32_t kDefaultReduces = 4;
+inline constexpr uint32_t kMaxReduces = 100000;
+
+// JobSpec.split_size (mrctl --split-size): the input bytes of one map task.
+// Default: 64 MiB.
+inline constexpr uint64_t kDefaultSplitSize = 64ull << 20;
+
+// JobSpec.max_task_attempts (mrctl --max-attempts): failed attempts of one
+// task after which the job fails.
+// Default: 4.
+inline constexpr uint32_t kDefaultMaxTaskAttempts = 4;
 
 // JobSpec.sort_buffer_bytes (mrctl --sort-buffer-mb): the memory a map task
 // may allocate to buffer and sort its output before it spills a run.

@@ -5,11 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "master/state_codec.h"
 #include "common/job_limits.h"
+#include "mr/mapreduce.h"
 
 namespace mr {
 namespace {
 
-constexpr uint32_t kDefaultMaxAttempts = 4;
 // Failures of one job's tasks on one worker after which the job's tasks go
 // to other workers.
 constexpr uint32_t kWorkerFailuresToBlacklist = 3;
@@ -57,7 +57,7 @@ JobInProgress::JobInProgress(std::string id, mrpb::JobSpec spec,
 
 uint32_t JobInProgress::max_attempts() const {
   return spec_.max_task_attempts() > 0 ? spec_.max_task_attempts()
-                                       : kDefaultMaxAttempts;
+                                       : kDefaultMaxTaskAttempts;
 }
 
 bool JobInProgress::Blacklisted(
@@ -148,9 +148,7 @@ std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
     int64_t now_ms,
     const CounterMap& counters) {
   // A task that ran again (its output was lost) replaces what it counted.
-  for (const auto& [name, value] : task->done_counters) counters_[name] -= value;
-  for (const auto& [name, value] : counters) counters_[name] += value;
-  task->done_counters = counters;
+  SetTaskCounters(task, counters);
   std::vector<RunningAttempt> losers;
   for (const RunningAttempt& a : task->running) {
     if (a.id == attempt_id) {
@@ -165,6 +163,43 @@ std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
   task->done_worker_address = worker_address;
   task->running.clear();
   return losers;
+}
+
+void JobInProgress::SetTaskCounters(Task* task,
+                                    std::map<std::string, int64_t> counters) {
+  std::map<std::string, int64_t> old = std::move(task->done_counters);
+  task->done_counters = std::move(counters);
+  for (const auto& [name, value] : old) {
+    if (IsMaxCounter(name)) {
+      // The old value may have been the largest: look at every task again.
+      counters_[name] = MaxOverTasks(name);
+    } else {
+      counters_[name] -= value;
+    }
+  }
+  for (const auto& [name, value] : task->done_counters) {
+    if (!IsMaxCounter(name)) {
+      counters_[name] += value;
+    } else if (auto it = counters_.find(name); it == counters_.end()) {
+      counters_[name] = value;
+    } else {
+      it->second = std::max(it->second, value);
+    }
+  }
+}
+
+int64_t JobInProgress::MaxOverTasks(const std::string& name) const {
+  int64_t max = 0;
+  bool any = false;
+  for (const std::vector<Task>* tasks : {&maps_, &reduces_}) {
+    for (const Task& t : *tasks) {
+      auto it = t.done_counters.find(name);
+      if (it == t.done_counters.end()) continue;
+      max = any ? std::max(max, it->second) : it->second;
+      any = true;
+    }
+  }
+  return max;
 }
 
 void JobInProgress::Requeue(Task* task) {
@@ -383,14 +418,13 @@ void JobInProgress::RestoreMapDone(
   Task& t = maps_[index];
   t.state = Task::State::kDone;
   t.done_attempt = attempt_id;
-  t.done_counters = counters;
-  for (const auto& [name, value] : counters) counters_[name] += value;
+  SetTaskCounters(&t, counters);
 }
 
 void JobInProgress::RestoreReduceDone(
     uint32_t index, const std::map<std::string, int64_t>& counters) {
   reduces_[index].state = Task::State::kDone;
-  for (const auto& [name, value] : counters) counters_[name] += value;
+  SetTaskCounters(&reduces_[index], counters);
 }
 
 mrpb::JobStatus JobInProgress::Status() const {

@@ -53,7 +53,8 @@ struct Task {
   std::string done_worker_address;
 
   // What the finishing attempt counted; replaced in the job's counters by
-  // what a later attempt counts if the task must run again.
+  // what a later attempt counts if the task must run again (see
+  // JobInProgress::counters_ for how tasks' counters combine).
   std::map<std::string, int64_t> done_counters;
 
   // Maps: crashes per input record ("path\0offset"), and records to skip.
@@ -193,6 +194,10 @@ class JobInProgress {
   void Drop(Task* task, uint64_t attempt_id);
   // A done map whose output is gone goes back to pending.
   void Requeue(Task* task);
+  // Makes `counters` the task's done_counters, updating the job's.
+  void SetTaskCounters(Task* task, std::map<std::string, int64_t> counters);
+  // The largest value of counter `name` over every task's done_counters.
+  int64_t MaxOverTasks(const std::string& name) const;
 
   const std::string id_;
   const mrpb::JobSpec spec_;
@@ -206,6 +211,9 @@ class JobInProgress {
   int64_t finish_wall_ms_ = 0;
   std::vector<Task> maps_;
   std::vector<Task> reduces_;
+  // The job's counters: over every task's done_counters, the sum, or for a
+  // counter whose name starts with "max " (IsMaxCounter(), mr/mapreduce.h)
+  // the maximum.
   std::map<std::string, int64_t> counters_;
   std::map<std::string, uint32_t> worker_failures_;
   std::vector<mrpb::RecordLocation> skipped_;

@@ -23,38 +23,10 @@
 namespace mr {
 namespace {
 
-constexpr uint32_t kDefaultReduces = 4;
-constexpr uint32_t kMaxReduces = 100000;
-constexpr uint64_t kDefaultSplitSize = 64ull << 20;
 // While jobs run, workers with free slots come back this soon for work.
 constexpr uint32_t kBusyHeartbeatMs = 100;
 // How long the heartbeat of a worker that runs nothing waits for work.
 constexpr int64_t kIdleLongPollMs = 500;
-
-// Which refusal an ExpandInputs() error is (common/file_util.h).
-mrpb::SubmitJobResponse::Error InputError(const absl::Status& s) {
-  return absl::IsNotFound(s) || absl::IsInvalidArgument(s)
-             ? mrpb::SubmitJobResponse::NO_INPUT
-             : mrpb::SubmitJobResponse::INPUT_UNREADABLE;
-}
-
-// The real paths of a job's output and inputs (not its staging directory,
-// which needs the job id).
-absl::StatusOr<PathClaims::Paths> ResolveJobPaths(
-    const std::string& output_dir, const std::vector<std::string>& files,
-    const std::vector<std::string>& dirs) {
-  PathClaims::Paths paths;
-  ASSIGN_OR_RETURN(paths.output, ResolvePath(output_dir));
-  for (const std::string& f : files) {
-    ASSIGN_OR_RETURN(std::string real, ResolvePath(f));
-    paths.inputs.push_back(std::move(real));
-  }
-  for (const std::string& d : dirs) {
-    ASSIGN_OR_RETURN(std::string real, ResolvePath(d));
-    paths.input_dirs.push_back(std::move(real));
-  }
-  return paths;
-}
 
 }  // namespace
 
@@ -81,6 +53,7 @@ JobTracker::JobTracker(const MasterOptions& options, PluginStore* plugins,
       clock_(options.clock ? options.clock : Clock::Real()),
       plugins_(plugins),
       store_(store),
+      validator_(options_, plugins),
       workers_(options.heartbeat_interval_ms, options.heartbeat_timeout_ms,
                clock_->MonotonicMs()) {
   absl::MutexLock lock(&mu_);
@@ -100,7 +73,7 @@ absl::Status JobTracker::Restore() {
     std::vector<std::string> files(r.input_files().begin(),
                                    r.input_files().end());
     absl::StatusOr<PathClaims::Paths> paths =
-        ResolveJobPaths(r.spec().output_dir(), files, {});
+        JobValidator::ResolveJobPaths(r.spec().output_dir(), files, {});
     if (!paths.ok()) {
       MR_LOG(WARNING) << r.job_id() << ": " << paths.status()
                       << "; comparing its paths as they are spelled";
@@ -247,92 +220,6 @@ uint64_t JobTracker::NextAttemptId() {
 
 // ------------------------------------------------------------------ clients
 
-mrpb::SubmitJobResponse::Error JobTracker::ValidateSpec(
-    mrpb::JobSpec* spec, const std::string& plugin, std::string* message) {
-  using R = mrpb::SubmitJobResponse;
-  if (spec->output_dir().empty() || spec->output_dir()[0] != '/') {
-    *message = "the output directory must be an absolute path";
-    return R::INVALID_SPEC;
-  }
-  if (spec->inputs().empty()) {
-    *message = "no input given";
-    return R::INVALID_SPEC;
-  }
-  if (spec->num_reduces() == 0) spec->set_num_reduces(kDefaultReduces);
-  if (spec->num_reduces() > kMaxReduces) {
-    *message = absl::StrCat("at most ", kMaxReduces, " reduces");
-    return R::INVALID_SPEC;
-  }
-  if (spec->split_size() == 0) spec->set_split_size(kDefaultSplitSize);
-  if (spec->sort_buffer_bytes() == 0) {
-    spec->set_sort_buffer_bytes(kDefaultSortBufferBytes);
-  }
-  if (spec->sort_buffer_bytes() < kMinSortBufferBytes) {
-    *message = absl::StrCat("the sort buffer must be at least ",
-                            kMinSortBufferBytes, " bytes (1 MiB), got ",
-                            spec->sort_buffer_bytes());
-    return R::INVALID_SPEC;
-  }
-  if (spec->merge_factor() == 0) spec->set_merge_factor(kDefaultMergeFactor);
-  if (spec->merge_factor() < kMinMergeFactor ||
-      spec->merge_factor() > kMaxMergeFactor) {
-    *message = absl::StrCat("the merge factor must be between ",
-                            kMinMergeFactor, " and ", kMaxMergeFactor,
-                            ", got ", spec->merge_factor());
-    return R::INVALID_SPEC;
-  }
-  if (spec->max_record_bytes() == 0) {
-    spec->set_max_record_bytes(kDefaultMaxRecordBytes);
-  }
-  if (spec->max_record_bytes() > kMaxMaxRecordBytes) {
-    *message = absl::StrCat("the record size limit must be at most ",
-                            kMaxMaxRecordBytes, " bytes (1 GiB), got ",
-                            spec->max_record_bytes());
-    return R::INVALID_SPEC;
-  }
-  const ParamMap params = ParamsFromProto(spec->params());
-  const bool has_plugin = !spec->plugin_name().empty() || !plugin.empty();
-  if (has_plugin == !spec->app().empty()) {
-    *message = "give exactly one of an app and a plugin";
-    return R::INVALID_SPEC;
-  }
-  if (!has_plugin) {
-    auto loaded = LoadBuiltinJob(spec->app());
-    if (!loaded.ok()) {
-      *message = std::string(loaded.status().message());
-      return R::UNKNOWN_APP;
-    }
-    const std::string refusal = (*loaded)->job()->Setup(params);
-    if (!refusal.empty()) {
-      *message = refusal;
-      return R::BAD_PARAMS;
-    }
-    return R::OK;
-  }
-  if (plugin.empty()) {
-    *message = absl::StrCat("plugin ", spec->plugin_name(), " is empty");
-    return R::BAD_PLUGIN;
-  }
-  auto hash = plugins_->Put(plugin);
-  if (!hash.ok()) {
-    *message = std::string(hash.status().message());
-    return R::BAD_PLUGIN;
-  }
-  spec->set_plugin_hash(*hash);
-  if (!options_.plugin_validator) {
-    *message = "this master does not accept plugins";
-    return R::BAD_PLUGIN;
-  }
-  absl::Status valid =
-      options_.plugin_validator(plugins_->PathOf(*hash), *spec);
-  if (!valid.ok()) {
-    *message = absl::StrCat("plugin ", spec->plugin_name(), ": ",
-                            valid.message());
-    return absl::IsInvalidArgument(valid) ? R::BAD_PARAMS : R::BAD_PLUGIN;
-  }
-  return R::OK;
-}
-
 mrpb::SubmitJobResponse JobTracker::Submit(
     const mrpb::SubmitJobRequest& request) {
   WriteOnReturn write_on_return{this};
@@ -346,50 +233,15 @@ mrpb::SubmitJobResponse JobTracker::Submit(
                  << message;
     return response;
   };
-  mrpb::JobSpec spec = request.spec();
+  auto checked_or = validator_.Check(request);
+  if (auto* refusal = std::get_if<JobValidator::Refusal>(&checked_or)) {
+    return refuse(refusal->error, refusal->message);
+  }
+  JobValidator::Checked& checked = std::get<JobValidator::Checked>(checked_or);
+  mrpb::JobSpec& spec = checked.spec;
+  const std::string& output = spec.output_dir();
+  std::optional<PathClaims::Paths> paths = std::move(checked.paths);
   std::string message;
-  R::Error error = ValidateSpec(&spec, request.plugin(), &message);
-  if (error != R::OK) return refuse(error, message);
-
-  std::vector<std::string> patterns(spec.inputs().begin(), spec.inputs().end());
-  std::vector<std::string> input_dirs;
-  auto files = ExpandInputs(patterns, &input_dirs);
-  if (!files.ok()) {
-    return refuse(InputError(files.status()),
-                  std::string(files.status().message()));
-  }
-  std::vector<InputFile> inputs;
-  for (const std::string& path : *files) {
-    auto size = FileSize(path);
-    if (!size.ok()) {
-      return refuse(InputError(size.status()),
-                    std::string(size.status().message()));
-    }
-    inputs.push_back({path, *size});
-  }
-  std::vector<mrpb::InputSplit> splits =
-      ComputeSplits(inputs, spec.split_size());
-
-  // Paths are compared, and the output written, by their real form.
-  absl::StatusOr<PathClaims::Paths> paths =
-      ResolveJobPaths(spec.output_dir(), *files, input_dirs);
-  if (!paths.ok()) {
-    return refuse(R::INVALID_SPEC, std::string(paths.status().message()));
-  }
-  const std::string given_output = spec.output_dir();
-  const std::string output = paths->output;
-  // How a refusal names the output: as given, and as resolved.
-  auto named = [&given_output, &output](const std::string& m) {
-    return given_output == output
-               ? m
-               : absl::StrCat(m, " (the output was given as ", given_output,
-                              ")");
-  };
-  if (output == "/") return refuse(R::INVALID_SPEC, "the output cannot be /");
-  spec.set_output_dir(output);
-  if (PathClaims::Conflict c = PathClaims::CheckOwn(*paths); !c.ok()) {
-    return refuse(R::PATHS_OVERLAP, named(c.message));
-  }
 
   // Claim the paths and the id under the lock; look at the output and
   // prepare it without.
@@ -405,7 +257,7 @@ mrpb::SubmitJobResponse JobTracker::Submit(
       return refuse(c.kind == PathClaims::Conflict::Kind::kOutputInUse
                         ? R::OUTPUT_IN_USE
                         : R::PATHS_OVERLAP,
-                    named(c.message));
+                    checked.Named(c.message));
     }
     ++next_job_seq_;
     PersistIds();
@@ -417,7 +269,7 @@ mrpb::SubmitJobResponse JobTracker::Submit(
   if (absl::Status s = OutputLayout::CheckTarget(output, spec.overwrite());
       !s.ok()) {
     output_error = absl::IsAlreadyExists(s) ? R::OUTPUT_EXISTS : R::INVALID_SPEC;
-    message = named(std::string(s.message()));
+    message = checked.Named(std::string(s.message()));
   } else if (absl::Status s = OutputLayout(output, id).Prepare(); !s.ok()) {
     output_error = R::INVALID_SPEC;
     message = absl::StrCat("output directory: ", s.message());
@@ -430,9 +282,9 @@ mrpb::SubmitJobResponse JobTracker::Submit(
   }
 
   absl::MutexLock lock(&mu_);
-  const uint32_t num_maps = splits.size();
-  jobs_[id] = std::make_unique<JobInProgress>(id, spec, std::move(*files),
-                                    std::move(splits), clock_->WallMs());
+  const uint32_t num_maps = checked.splits.size();
+  jobs_[id] = std::make_unique<JobInProgress>(id, spec, std::move(checked.files),
+                                    std::move(checked.splits), clock_->WallMs());
   jobs_[id]->set_request_id(request_id);
   job_order_.push_back(id);
   ++work_epoch_;

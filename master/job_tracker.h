@@ -34,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/staged_directory.h"
 #include "master/job_in_progress.h"
+#include "master/job_validator.h"
 #include "master/master_options.h"
 #include "master/master_store.h"
 #include "master/path_claims.h"
@@ -105,10 +106,6 @@ class JobTracker {
                                  mrpb::SubmitJobResponse* response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Submission steps that need no lock.
-  mrpb::SubmitJobResponse::Error ValidateSpec(mrpb::JobSpec* spec,
-                                              const std::string& plugin,
-                                              std::string* message);
 
   void ProcessReport(WorkerState* worker, const mrpb::TaskReport& report,
                      std::vector<std::string>* to_commit)
@@ -173,6 +170,7 @@ class JobTracker {
   Clock* const clock_;
   PluginStore* const plugins_;
   MasterStore* const store_;
+  const JobValidator validator_;
 
   // Lock order: store_mu_ before mu_. store_mu_ only orders the writes of
   // FlushWrites; nothing else waits on it.

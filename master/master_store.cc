@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "common/names.h"
 #include "common/status_macros.h"
+#include "common/table_cache_shards.h"
 
 namespace mr {
 namespace {
@@ -37,6 +38,11 @@ absl::StatusOr<std::unique_ptr<MasterStore>> MasterStore::Open(
   options.compression = rocksdb::kLZ4Compression;
   options.max_background_jobs = 1;
   options.keep_log_file_num = 2;
+  // A small store (jobs, finished tasks) that compaction keeps to a few
+  // files; the bound only guards the master's descriptors, which its gRPC
+  // connections to every worker and client also need.
+  options.max_open_files = 64;
+  options.table_cache_numshardbits = TableCacheShardBits(options.max_open_files);
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening master state ", dir));

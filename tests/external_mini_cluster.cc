@@ -1,5 +1,6 @@
 #include "tests/external_mini_cluster.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -46,6 +47,24 @@ std::string DescribeWaitStatus(int status) {
                         strsignal(WTERMSIG(status)), ")");
   }
   return absl::StrCat("wait status ", status);
+}
+
+// `name` itself when it holds a '/', else the first executable of that name
+// on $PATH.
+absl::StatusOr<std::string> FindOnPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    if (access(name.c_str(), X_OK) == 0) return name;
+    return absl::NotFoundError(
+        absl::StrCat("cannot execute ", name, ": ", strerror(errno)));
+  }
+  const std::string path = EnvOr("PATH", "/usr/local/bin:/usr/bin:/bin");
+  for (absl::string_view dir : absl::StrSplit(path, ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = absl::StrCat(dir, "/", name);
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no executable '", name, "' on PATH (", path, ")"));
 }
 
 // The NULL-terminated argv for execv, pointing into `args`.
@@ -118,6 +137,15 @@ absl::Status ExternalDaemon::Spawn(const std::vector<std::string>& args) {
         absl::StrCat("cannot open ", log_path_, ": ", strerror(errno)));
   }
   std::vector<std::string> full = command_prefix_;
+  if (!full.empty()) {
+    absl::StatusOr<std::string> path = FindOnPath(full[0]);
+    if (!path.ok()) {
+      close(log_fd);
+      return absl::FailedPreconditionError(
+          absl::StrCat(name_, ": cannot run its command prefix: ", path.status().message()));
+    }
+    full[0] = *path;
+  }
   full.push_back(binary_);
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv = MakeArgv(full);
@@ -133,6 +161,9 @@ absl::Status ExternalDaemon::Spawn(const std::vector<std::string>& args) {
     return absl::InternalError(absl::StrCat("fork: ", strerror(err)));
   }
   if (pid == 0) ExecChild(full[0].c_str(), argv.data(), log_fd, log_fd, parent);
+  // The child does the same: whichever runs first, the group exists before
+  // this process signals it.
+  setpgid(pid, pid);
   close(log_fd);
   pid_ = pid;
   paused_ = false;
@@ -209,7 +240,7 @@ bool ExternalDaemon::WaitForExit(absl::Duration timeout) {
 
 absl::Status ExternalDaemon::Kill() {
   if (!IsRunning()) return absl::OkStatus();
-  kill(pid_, SIGKILL);  // a stopped process dies of SIGKILL too
+  kill(-pid_, SIGKILL);  // a stopped process dies of SIGKILL too
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
@@ -222,10 +253,10 @@ absl::Status ExternalDaemon::Kill() {
 absl::Status ExternalDaemon::Shutdown(absl::Duration timeout) {
   if (!IsRunning()) return absl::OkStatus();
   if (paused_) {
-    kill(pid_, SIGCONT);
+    kill(-pid_, SIGCONT);
     paused_ = false;
   }
-  kill(pid_, SIGTERM);
+  kill(-pid_, SIGTERM);
   if (!WaitForExit(timeout)) {
     const pid_t pid = pid_;
     RETURN_IF_ERROR(Kill());
@@ -246,7 +277,7 @@ absl::Status ExternalDaemon::Pause() {
   if (!IsRunning()) {
     return absl::FailedPreconditionError(absl::StrCat(name_, " is not running"));
   }
-  if (kill(pid_, SIGSTOP) != 0) {
+  if (kill(-pid_, SIGSTOP) != 0) {
     return absl::InternalError(absl::StrCat("SIGSTOP ", name_, ": ", strerror(errno)));
   }
   paused_ = true;
@@ -257,7 +288,7 @@ absl::Status ExternalDaemon::Resume() {
   if (!IsRunning()) {
     return absl::FailedPreconditionError(absl::StrCat(name_, " is not running"));
   }
-  if (kill(pid_, SIGCONT) != 0) {
+  if (kill(-pid_, SIGCONT) != 0) {
     return absl::InternalError(absl::StrCat("SIGCONT ", name_, ": ", strerror(errno)));
   }
   paused_ = false;
@@ -391,6 +422,49 @@ std::vector<TaskLogEvent> ParseTaskLogEvents(const std::string& log_text) {
     events.push_back(std::move(e));
   }
   return events;
+}
+
+// ---------------------------------------------------------------- processes
+
+std::vector<ProcessInfo> ListProcesses() {
+  std::vector<ProcessInfo> out;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return out;
+  while (struct dirent* e = readdir(proc)) {
+    ProcessInfo p;
+    if (!absl::SimpleAtoi(e->d_name, &p.pid)) continue;
+    const std::string dir = absl::StrCat("/proc/", e->d_name);
+    absl::StatusOr<std::string> stat = ReadFileToString(dir + "/stat");
+    if (!stat.ok()) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const size_t close_paren = stat->rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(absl::string_view(*stat).substr(close_paren + 1), ' ',
+                       absl::SkipEmpty());
+    if (fields.size() < 2 || fields[0].empty() ||
+        !absl::SimpleAtoi(fields[1], &p.ppid)) {
+      continue;
+    }
+    p.state = fields[0][0];
+    absl::StatusOr<std::string> cmdline = ReadFileToString(dir + "/cmdline");
+    if (cmdline.ok() && !cmdline->empty()) {
+      std::string text = *cmdline;
+      if (text.back() == '\0') text.pop_back();
+      p.argv = absl::StrSplit(text, '\0');
+    }
+    out.push_back(std::move(p));
+  }
+  closedir(proc);
+  return out;
+}
+
+std::vector<ProcessInfo> FindProcesses(const std::vector<std::string>& argv) {
+  std::vector<ProcessInfo> out;
+  for (ProcessInfo& p : ListProcesses()) {
+    if (p.state != 'Z' && p.argv == argv) out.push_back(std::move(p));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- ExternalMiniCluster

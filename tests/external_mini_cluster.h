@@ -63,11 +63,14 @@ struct ExternalMiniClusterOptions {
   // How long Start() and Restart() wait for an address file, and Start()
   // for the workers to register. Default: 30 s.
   absl::Duration start_timeout = absl::Seconds(30);
-  // Run the master as `PREFIX... mr-master FLAGS...`, e.g. {"/usr/bin/setpriv",
+  // Run the master as `PREFIX... mr-master FLAGS...`, e.g. {"setpriv",
   // "--reuid=65534", "--regid=65534", "--clear-groups"} to run it as another
-  // user (PREFIX[0] must be an absolute path). A prefix that changes the
-  // user clears PR_SET_PDEATHSIG: such a daemon outlives a test binary that
-  // crashes (the destructor still kills it). Default: none.
+  // user, or {"unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}
+  // to make it PID 1 of a pid namespace of its own. PREFIX[0] is looked up
+  // on PATH; ExternalDaemon::pid() is then that command's (see
+  // ExternalDaemon). A prefix that changes the user clears PR_SET_PDEATHSIG:
+  // such a daemon outlives a test binary that crashes (the destructor still
+  // kills it). Default: none.
   std::vector<std::string> master_command_prefix;
   // The same for every worker. Default: none.
   std::vector<std::string> worker_command_prefix;
@@ -81,6 +84,13 @@ struct ExternalMiniClusterOptions {
 // One daemon process. Created by ExternalMiniCluster; the flags are fixed at
 // construction (set_flags() changes them), so Restart() runs the same command
 // line (see Restart()).
+//
+// The daemon leads a process group of its own, and every signal (Kill,
+// Shutdown, Pause, Resume) goes to that group. With a command prefix, the
+// process started is the prefix's command (pid() is its pid), and the daemon
+// runs as it or under it in the same group, so the signals reach both; a
+// command that forks (`unshare --fork`) must exit when the daemon does, with
+// its status.
 class ExternalDaemon {
  public:
   // `command_prefix`: see ExternalMiniClusterOptions::master_command_prefix.
@@ -203,6 +213,20 @@ std::vector<TaskLogEvent> ParseTaskLogEvents(const std::string& log_text);
 // the attempts still running, after `timeout`.
 absl::Status WaitForAttemptsToEnd(const ExternalDaemon& worker,
                                   absl::Duration timeout = absl::Seconds(60));
+// A process of this machine, as /proc shows it.
+struct ProcessInfo {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  char state = '?';               // R, S, D, Z, T...
+  std::vector<std::string> argv;  // empty for a zombie
+};
+
+// Every process /proc lists (those that vanish while it is read are left
+// out).
+std::vector<ProcessInfo> ListProcesses();
+
+// The processes whose argv is exactly `argv`, zombies excluded.
+std::vector<ProcessInfo> FindProcesses(const std::vector<std::string>& argv);
 
 class ExternalMiniCluster {
  public:

@@ -1,11 +1,15 @@
 // The cluster fixture itself: it starts, lists its workers, and can kill,
-// pause, resume, restart and shut down each daemon.
+// pause, resume, restart and shut down each daemon, also under a wrapper
+// command; and its /proc helpers.
 #include "tests/external_mini_cluster.h"
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <optional>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -154,6 +158,92 @@ TEST(ExternalMiniClusterTest, KillPauseResumeRestartShutdown) {
   absl::StatusOr<CommandResult> r = cluster.RunMrctl({"list"});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 3) << r->err;
+}
+
+// The one process whose parent is `parent`, or nullopt.
+std::optional<ProcessInfo> OnlyChildOf(pid_t parent) {
+  std::optional<ProcessInfo> found;
+  for (ProcessInfo& p : ListProcesses()) {
+    if (p.ppid != parent) continue;
+    if (found) return std::nullopt;
+    found = std::move(p);
+  }
+  return found;
+}
+
+TEST(ExternalMiniClusterTest, WrappedWorkerRunsUnderItsWrapperAndShutsDown) {
+  ExternalMiniClusterOptions opts;
+  opts.num_workers = 1;
+  opts.worker_command_prefix = {"unshare", "--pid", "--fork", "--kill-child"};
+  ExternalMiniCluster cluster(opts);
+  absl::Status s = cluster.Start();
+  ASSERT_TRUE(s.ok()) << s;
+  ExternalDaemon* w = cluster.worker(0);
+  std::optional<ProcessInfo> worker = OnlyChildOf(w->pid());
+  ASSERT_TRUE(worker.has_value());
+  ASSERT_GE(worker->argv.size(), 1u);
+  EXPECT_EQ(worker->argv[0], cluster.bin_dir() + "/mr-worker");
+
+  // Signals reach the worker under the wrapper.
+  ASSERT_TRUE(w->Pause().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (OnlyChildOf(w->pid()).value_or(ProcessInfo()).state != 'T' &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(OnlyChildOf(w->pid()).value_or(ProcessInfo()).state, 'T');
+  ASSERT_TRUE(w->Resume().ok());
+  s = w->Shutdown();
+  EXPECT_TRUE(s.ok()) << s;  // the worker, then unshare, exited with 0
+  EXPECT_FALSE(w->IsRunning());
+
+  s = w->Restart();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(OnlyChildOf(w->pid()).has_value());
+  ASSERT_TRUE(w->Kill().ok());
+  // The worker dies with its wrapper's group.
+  const absl::Time gone_by = absl::Now() + absl::Seconds(10);
+  while (!FindProcesses(worker->argv).empty() && absl::Now() < gone_by) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(FindProcesses(worker->argv).empty());
+}
+
+TEST(ExternalMiniClusterTest, MissingWrapperFailsTheStartSayingWhy) {
+  ExternalMiniClusterOptions opts;
+  opts.num_workers = 1;
+  opts.worker_command_prefix = {"no-such-wrapper-command"};
+  ExternalMiniCluster cluster(opts);
+  absl::Status s = cluster.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("no executable 'no-such-wrapper-command' on PATH"));
+}
+
+TEST(ListProcessesTest, FindsAChildByItsArgv) {
+  const std::string marker = absl::StrCat("987654.", getpid());
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/bin/sleep", "sleep", marker.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::vector<ProcessInfo> found;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (found.empty() && absl::Now() < deadline) {
+    found = FindProcesses({"sleep", marker});
+    if (found.empty()) absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].pid, child);
+  EXPECT_EQ(found[0].ppid, getpid());
+  EXPECT_NE(found[0].state, 'Z');
+  kill(child, SIGKILL);
+  // Killed but not reaped: a zombie, which FindProcesses leaves out.
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);
+  EXPECT_TRUE(FindProcesses({"sleep", marker}).empty());
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
 }
 
 TEST(ExternalMiniClusterTest, RootDirIsRemoved) {

@@ -9,6 +9,7 @@
 #include "common/record_block.h"
 #include "common/shuffle_keys.h"
 #include "common/status_macros.h"
+#include "common/table_cache_shards.h"
 
 namespace mr {
 namespace {
@@ -42,9 +43,12 @@ std::string MapOutputDoneKey(const std::string& job_id, uint32_t map,
 }
 
 absl::StatusOr<std::unique_ptr<ShuffleStore>> ShuffleStore::Open(
-    const std::string& dir) {
+    const std::string& dir, const ShuffleStoreOptions& store_options) {
   rocksdb::Options options;
   options.create_if_missing = true;
+  options.max_open_files = store_options.max_open_files;
+  options.table_cache_numshardbits =
+      TableCacheShardBits(store_options.max_open_files);
   // Blocks are LZ4-compressed by the map task before they reach the store;
   // this setting covers what RocksDB writes itself (markers, compactions).
   options.compression = rocksdb::kLZ4Compression;

@@ -63,11 +63,20 @@ class PartitionReader {
   bool started_ = false;
 };
 
+struct ShuffleStoreOptions {
+  // RocksDB's max_open_files: at most this many files open (table files,
+  // the others opened again on demand, plus ~10 for the log and manifest;
+  // common/table_cache_shards.h keeps RocksDB's sharding from overshooting
+  // a small bound), however many runs the store holds. -1: no bound.
+  // Default: 256.
+  int max_open_files = 256;
+};
+
 class ShuffleStore {
  public:
   // Opens a fresh, empty store at `dir` (what was there is destroyed).
   static absl::StatusOr<std::unique_ptr<ShuffleStore>> Open(
-      const std::string& dir);
+      const std::string& dir, const ShuffleStoreOptions& options = {});
 
   // Moves a map attempt's SST files into the store and marks the attempt's
   // output complete (an attempt with no records then still reads as empty).

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "common/file_util.h"
 #include "common/record_block.h"
@@ -149,6 +153,69 @@ TEST_F(ShuffleStoreTest, DropJobRemovesOnlyThatJob) {
             (std::vector<std::string>{"0:a=9"}));
   ASSERT_TRUE(store_->DropJob("job-10").ok());
   EXPECT_EQ(store_->LiveBytes(), 0u);
+}
+
+// Open SST files of the store, from this process's descriptors.
+int OpenTableFiles(const std::string& dir) {
+  int n = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink(fd.path(), ec);
+    if (!ec && target.rfind(dir + "/", 0) == 0 &&
+        target.size() > 4 && target.substr(target.size() - 4) == ".sst") {
+      ++n;
+    }
+  }
+  return n;
+}
+
+TEST_F(ShuffleStoreTest, ManyRunsReadBackUnderASmallOpenFileBound) {
+  store_.reset();
+  ShuffleStoreOptions options;
+  options.max_open_files = 20;
+  const std::string dir = root_ + "/bounded";
+  auto store = ShuffleStore::Open(dir, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = std::move(*store);
+
+  // 100 map outputs of several runs each: hundreds of SST files.
+  constexpr int kMaps = 100;
+  std::map<int, std::vector<std::string>> expected;  // partition -> records
+  for (int m = 0; m < kMaps; ++m) {
+    std::vector<std::pair<std::string, std::string>> records;
+    for (int i = 0; i < 12; ++i) {
+      const std::string key = std::string(1, static_cast<char>('a' + i)) +
+                              "-map" + std::to_string(m);
+      records.emplace_back(key, std::to_string(i));
+    }
+    WriteMapOutput("job-1", m, 1000 + m, /*combine=*/false, records);
+    if (HasFatalFailure()) return;
+  }
+  int runs = 0;
+  for (int m = 0; m < kMaps; ++m) {
+    for (uint32_t p = 0; p < 2; ++p) {
+      std::vector<std::string> got;
+      std::set<std::string> run_ids;
+      for (const std::string& r : ReadPartition("job-1", m, 1000 + m, p)) {
+        run_ids.insert(r.substr(0, r.find(':')));
+        got.push_back(r.substr(r.find(':') + 1));
+      }
+      std::sort(got.begin(), got.end());
+      std::vector<std::string> want;
+      for (int i = 0; i < 12; ++i) {
+        const char first = static_cast<char>('a' + i);
+        if (first % 2 != static_cast<int>(p)) continue;
+        want.push_back(std::string(1, first) + "-map" + std::to_string(m) + "=" +
+                       std::to_string(i));
+      }
+      std::sort(want.begin(), want.end());
+      EXPECT_EQ(got, want) << "map " << m << " partition " << p;
+      runs = std::max(runs, static_cast<int>(run_ids.size()));
+    }
+    EXPECT_LE(OpenTableFiles(dir), options.max_open_files) << "after map " << m;
+  }
+  EXPECT_GE(runs, 2);  // each map spilled several runs (files)
+  EXPECT_LE(OpenTableFiles(dir), options.max_open_files);
 }
 
 }  // namespace

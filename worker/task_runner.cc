@@ -13,9 +13,11 @@
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/output_layout.h"
+#include "common/proto_maps.h"
 #include "common/status_macros.h"
 #include "worker/internal/task_progress.h"
 #include "worker/internal/reduce_task.h"
+#include "worker/internal/task_child.h"
 
 namespace mr {
 namespace {
@@ -28,6 +30,17 @@ std::string Tail(const std::string& path, size_t limit = kLogTail) {
   if (text.size() > limit) text = "..." + text.substr(text.size() - limit);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
+}
+
+// The attempt's peak memory, as counters the master combines by maximum
+// (their names start with "max ", see include/mr/mapreduce.h).
+void AddPeakMemoryCounters(mrpb::TaskKind kind, int64_t bytes,
+                           mrpb::TaskReport* report) {
+  CounterMap counters = CountersFromProto(report->counters());
+  counters["max task memory bytes"] = bytes;
+  counters[kind == mrpb::MAP ? "max map task memory bytes"
+                             : "max reduce task memory bytes"] = bytes;
+  CountersToProto(counters, report->mutable_counters());
 }
 
 std::string Describe(const mrpb::TaskAssignment& a) {
@@ -151,6 +164,11 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   spec.set_fetch_parallelism(options_.fetch_parallelism);
   spec.set_master_address(options_.master_address);
   spec.set_progress_path(scratch + "/progress");
+  spec.set_worker_pid(getpid());
+  if (options_.task_memory_mb > 0) {
+    spec.set_memory_limit_bytes(static_cast<uint64_t>(options_.task_memory_mb)
+                                << 20);
+  }
   RETURN_IF_ERROR(CreateTaskProgressFile(spec.progress_path()));
   if (a.spec().app().empty()) {
     ASSIGN_OR_RETURN(std::string plugin, PluginPath(a.spec()),
@@ -185,8 +203,13 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
     outcome = absl::AbortedError("killed by the worker");
   } else if (!exit.ok()) {
     outcome = exit.status();
+  } else if (!exit->signaled && exit->code == kTaskExitMemoryLimit &&
+             spec.memory_limit_bytes() > 0) {
+    outcome = absl::ResourceExhaustedError(
+        absl::StrCat("task exceeded its memory limit of ",
+                     spec.memory_limit_bytes() >> 20, " MiB"));
   } else if (absl::Status r = ReadProtoFile(spec.result_path(), &result);
-             !r.ok() || (exit->signaled || exit->code > 1)) {
+             !r.ok() || exit->signaled || exit->code > kTaskExitFailed) {
     const std::string tail = Tail(log_path);
     outcome = absl::InternalError(
         absl::StrCat("task process ", exit->Describe(),
@@ -236,6 +259,7 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   if (outcome.ok()) {
     *report->mutable_counters() = result.counters();
     *report->mutable_malformed_records() = result.malformed_records();
+    AddPeakMemoryCounters(a.kind(), exit->max_rss_bytes, report);
   } else if (a.kind() == mrpb::REDUCE) {
     RemoveAttemptOutput(a);
   }

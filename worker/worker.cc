@@ -1,14 +1,44 @@
 #include "worker/worker.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
 
 namespace mr {
+namespace {
+
+// The memory this worker may use: the machine's, or its cgroup's limit
+// (cgroup v2 memory.max) when lower, as in a container.
+uint64_t AvailableMemoryBytes() {
+  uint64_t bytes = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                   static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  // "0::/some/path" for the unified hierarchy.
+  const std::string cgroup = ReadFileToString("/proc/self/cgroup").value_or("");
+  const size_t at = cgroup.find("0::/");
+  if (at != std::string::npos) {
+    std::string path = cgroup.substr(at + 3);
+    path = path.substr(0, path.find('\n'));
+    const std::string max =
+        ReadFileToString("/sys/fs/cgroup" + path + "/memory.max").value_or("");
+    uint64_t limit = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(max), &limit) && limit > 0) {
+      bytes = std::min(bytes, limit);
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
 
 Worker::Worker(WorkerOptions options) : options_(std::move(options)) {}
 
@@ -27,11 +57,24 @@ absl::Status Worker::Init() {
   if (options_.advertise_host.empty()) options_.advertise_host = options_.bind_host;
   if (options_.task_executable.empty()) options_.task_executable = SelfExecutable();
   if (options_.fetch_parallelism == 0) options_.fetch_parallelism = 1;
+  if (options_.task_memory_mb == 0) {
+    options_.task_memory_mb = std::max<int64_t>(
+        1, static_cast<int64_t>(AvailableMemoryBytes() >> 20) / options_.slots);
+  }
+  if (getpid() == 1 && reaper_ == nullptr) {
+    // A container's init inherits every orphan in it (a task's descendants
+    // among them): reap them, or they pile up as zombies.
+    reaper_ = std::make_unique<OrphanReaper>();
+    MR_LOG(INFO) << "running as PID 1: reaping orphaned processes";
+  }
   // Scratch of attempts from an earlier life of this worker is garbage.
   RETURN_IF_ERROR(RemoveAll(options_.data_dir + "/tasks"));
   RETURN_IF_ERROR(MakeDirs(options_.data_dir + "/tasks"),
                   "creating the data directory");
-  ASSIGN_OR_RETURN(store_, ShuffleStore::Open(options_.data_dir + "/shuffle"));
+  ShuffleStoreOptions store_options;
+  store_options.max_open_files = options_.shuffle_max_open_files;
+  ASSIGN_OR_RETURN(store_, ShuffleStore::Open(options_.data_dir + "/shuffle",
+                                              store_options));
   return absl::OkStatus();
 }
 
@@ -65,7 +108,11 @@ absl::Status Worker::Start() {
                                                runner_.get(), store_.get());
   heartbeater_->Start();
   MR_LOG(INFO) << "worker serving shuffle data on " << address_ << " with "
-               << options_.slots << " slots; master " << options_.master_address;
+               << options_.slots << " slots; master " << options_.master_address
+               << "; task memory limit "
+               << (options_.task_memory_mb > 0
+                       ? absl::StrCat(options_.task_memory_mb, " MiB")
+                       : std::string("none"));
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "common/orphan_reaper.h"
 #include "proto/worker.grpc.pb.h"
 #include "worker/heartbeater.h"
 #include "worker/shuffle_service.h"
@@ -26,7 +27,8 @@ class Worker {
   explicit Worker(WorkerOptions options);
   ~Worker();
 
-  // Checks the options and opens a fresh shuffle store.
+  // Checks the options (resolving their defaults) and opens a fresh shuffle
+  // store. As PID 1 (a container's init), also starts reaping orphans.
   absl::Status Init();
   // Serves shuffle data and starts heartbeating. REQUIRES: Init() succeeded.
   absl::Status Start();
@@ -36,8 +38,12 @@ class Worker {
   // host:port peers fetch from. REQUIRES: Start() succeeded.
   const std::string& address() const { return address_; }
 
+  // The options in effect (defaults resolved). REQUIRES: Init() succeeded.
+  const WorkerOptions& options() const { return options_; }
+
  private:
   WorkerOptions options_;
+  std::unique_ptr<OrphanReaper> reaper_;  // only as PID 1
   std::unique_ptr<ShuffleStore> store_;
   std::unique_ptr<ShuffleService> shuffle_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -15,18 +15,28 @@
 #include "worker/worker.h"
 
 ABSL_FLAG(std::string, master, "", "host:port of the master.");
-ABSL_FLAG(std::string, bind_host, "127.0.0.1",
+// Defaults come from WorkerOptions, where each is documented.
+ABSL_FLAG(std::string, bind_host, mr::WorkerOptions().bind_host,
           "Address the shuffle service listens on.");
-ABSL_FLAG(int, port, 0, "Shuffle service port; 0 lets the OS pick.");
+ABSL_FLAG(int, port, mr::WorkerOptions().port,
+          "Shuffle service port; 0 lets the OS pick.");
 ABSL_FLAG(std::string, advertise_host, "",
           "Host peers use to reach this worker (default: --bind_host).");
 ABSL_FLAG(std::string, data_dir, "",
           "The worker's directory: shuffle store, plugins, task scratch.");
 ABSL_FLAG(std::string, address_file, "",
           "Once serving, write host:port here (atomically).");
-ABSL_FLAG(uint32_t, slots, 0, "Concurrent task attempts (0: number of cores).");
-ABSL_FLAG(uint32_t, fetch_parallelism, 4,
+ABSL_FLAG(uint32_t, slots, mr::WorkerOptions().slots,
+          "Concurrent task attempts (0: number of cores).");
+ABSL_FLAG(uint32_t, fetch_parallelism, mr::WorkerOptions().fetch_parallelism,
           "Concurrent shuffle fetches per reduce attempt.");
+ABSL_FLAG(int64_t, task_memory_mb, mr::WorkerOptions().task_memory_mb,
+          "Memory limit of each task process in MiB (RLIMIT_DATA: heap, "
+          "stacks, private writable mappings). 0: the machine's (or the "
+          "cgroup's) memory divided by --slots; negative: no limit.");
+ABSL_FLAG(int, shuffle_max_open_files,
+          mr::WorkerOptions().shuffle_max_open_files,
+          "Files the shuffle store's RocksDB keeps open at most.");
 ABSL_FLAG(int, inject_corrupt_shuffle_batches, 0,
           "Test only: flip a byte in the first N shuffle batches sent.");
 ABSL_FLAG(int, inject_corrupt_stored_outputs, 0,
@@ -52,6 +62,8 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.slots = absl::GetFlag(FLAGS_slots);
   options.fetch_parallelism = absl::GetFlag(FLAGS_fetch_parallelism);
+  options.task_memory_mb = absl::GetFlag(FLAGS_task_memory_mb);
+  options.shuffle_max_open_files = absl::GetFlag(FLAGS_shuffle_max_open_files);
   options.inject_corrupt_shuffle_batches =
       absl::GetFlag(FLAGS_inject_corrupt_shuffle_batches);
   options.inject_corrupt_stored_outputs =

@@ -27,6 +27,23 @@ struct WorkerOptions {
   // Concurrent fetches of one reduce attempt. Default: 4.
   uint32_t fetch_parallelism = 4;
 
+  // The memory limit of each task child, in MiB: RLIMIT_DATA, which counts
+  // its heap, thread stacks and other private writable mappings (not shared
+  // libraries, nor address space only reserved; a word count reduce child
+  // with its threads uses ~70 MiB of it). A task that exceeds it fails
+  // with "task exceeded its memory limit of N MiB". Negative: no limit.
+  // Default: 0 = the memory of the machine (or of the worker's cgroup, when
+  // it has a lower limit) divided by `slots`: the task children together
+  // then cannot take more than there is, and one task alone gets its fair
+  // share without any tuning.
+  int64_t task_memory_mb = 0;
+
+  // RocksDB's max_open_files for the shuffle store: SST files it keeps open
+  // (each map attempt adds one per spilled run; the rest are opened on
+  // demand). Keeps the worker well under a typical 1024-descriptor limit,
+  // next to its gRPC connections. Default: 256.
+  int shuffle_max_open_files = 256;
+
   // Test-only fault injection. Flip a byte in the first N shuffle batches
   // this worker sends (corruption in transit), or in one stored block of
   // each of the first N map outputs it ingests (a corrupt run on disk).

@@ -33,8 +33,13 @@ commands:
       Submits a job and prints its id. --input takes every following
       argument up to the next --flag (paths, directories or globs) and may
       repeat. With --wait, shows progress on stderr and prints the final
-      status; --json prints it as JSON. --max-attempts: how many times a
-      task may fail before the job fails (default: the master's, 4).
+      status; --json prints it as JSON. --reduces: reduce tasks, one part
+      file each (default )",
+      kDefaultReduces, R"(). --split-size: input bytes per map task
+      (default )",
+      kDefaultSplitSize >> 20, R"( MiB). --max-attempts: how many times a
+      task may fail before the job fails (default )",
+      kDefaultMaxTaskAttempts, R"().
       --max-skipped-records: input records that crash the job's map code
       may be skipped, up to N per job (default 0: never skip).
       --no-speculation: no backup attempts of slow tasks.
@@ -51,8 +56,8 @@ commands:
       R"().
       --max-record-bytes: longer input lines are malformed: counted,
       reported by file and offset, and skipped (default )",
-      kDefaultMaxRecordBytes, R"( = )", kDefaultMaxRecordBytes >> 20,
-      R"( MiB, at most )", kMaxMaxRecordBytes, R"().
+      kDefaultMaxRecordBytes >> 20, R"( MiB, at most )",
+      kMaxMaxRecordBytes >> 30, R"( GiB).
   status JOB [--json]   the state, progress, output and counters of JOB
   list [--all] [--json] the jobs the master schedules; --all adds finished
                         jobs retired past the master's retention period

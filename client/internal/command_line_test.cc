@@ -322,7 +322,7 @@ TEST(CommandLineTest, UsageListsTheDataPathFlagsWithDefaults) {
       << usage;
   EXPECT_NE(usage.find("in passes (default 64, 2 to 1000)."), std::string::npos)
       << usage;
-  EXPECT_NE(usage.find("(default 67108864 = 64 MiB, at most 1073741824)."),
+  EXPECT_NE(usage.find("(default 64 MiB, at most 1 GiB)."),
             std::string::npos)
       << usage;
 }

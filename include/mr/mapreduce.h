@@ -49,6 +49,13 @@ struct InputBlock {
   std::string_view data;
 };
 
+// Whether the job combines counter `name` across tasks by maximum rather
+// than by sum: its name starts with "max ".
+inline bool IsMaxCounter(std::string_view name) {
+  constexpr std::string_view kPrefix = "max ";
+  return name.substr(0, kPrefix.size()) == kPrefix;
+}
+
 // What user code may call while mapping, combining or reducing.
 class Context {
  public:
@@ -60,8 +67,11 @@ class Context {
   // The engine copies both views before returning.
   virtual void Emit(std::string_view key, std::string_view value) = 0;
 
-  // Adds `delta` to the user counter `name`. Counters of committed attempts
-  // are summed into the job's counters.
+  // Adds `delta` to the user counter `name` (within this attempt). The
+  // counters of each task's committed attempt are summed into the job's
+  // counters, except those whose name starts with "max " (IsMaxCounter()),
+  // for which the job keeps the largest task's value: a peak, such as the
+  // engine's "max task memory bytes".
   virtual void IncrementCounter(std::string_view name, int64_t delta) = 0;
 
   // The job parameter `name` (from `mrctl submit --param name=value`), or
