@@ -78,10 +78,11 @@ absl::Status WriteFileAtomically(const std::string& path,
     }
     done += n;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    const int err = errno;
+  const int synced = fsync(fd) == 0 ? 0 : errno;
+  const int closed = close(fd) == 0 ? 0 : errno;  // closed either way
+  if (synced != 0 || closed != 0) {
     unlink(tmp.c_str());
-    return ErrnoError("cannot sync", tmp, err);
+    return ErrnoError("cannot sync", tmp, synced != 0 ? synced : closed);
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 
 namespace mr {
@@ -103,8 +104,21 @@ std::string OutputLayout::CommitToken(int64_t submit_time_ms) const {
 absl::Status OutputLayout::Commit(uint32_t num_parts, const std::string& token,
                                   const CommitOptions& options) const {
   if (!IsCommitted(token)) {
-    // Late attempts cannot write here any more (CreateAttemptDir()).
-    RETURN_IF_ERROR(RemoveAll(temporary_dir()));
+    // Moved out of the staged output first: a losing attempt still writing
+    // in its own directory writes into the moved tree, and late attempts
+    // cannot create one any more (CreateAttemptDir()). So what stragglers
+    // do cannot fail the commit or leave anything in the output.
+    const std::string trash = staging_dir() + ".temporary";
+    if (rename(temporary_dir().c_str(), trash.c_str()) != 0 && errno != ENOENT) {
+      return absl::InternalError(absl::StrCat("cannot move ", temporary_dir(),
+                                              " aside: ", strerror(errno)));
+    }
+    absl::Status removed;
+    for (int i = 0; i < 3; ++i) {
+      removed = RemoveAll(trash);
+      if (removed.ok()) break;
+    }
+    if (!removed.ok()) MR_LOG(WARNING) << removed << " (left beside the output)";
     for (uint32_t p = 0; p < num_parts; ++p) {
       if (!PathExists(StagedPartFile(p))) {
         return absl::FailedPreconditionError(absl::StrCat(

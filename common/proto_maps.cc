@@ -22,22 +22,4 @@ void SetParam(mrpb::JobSpec* spec, const std::string& key,
   p->set_value(value);
 }
 
-CounterMap CountersFromProto(
-    const google::protobuf::RepeatedPtrField<mrpb::Counter>& counters) {
-  CounterMap out;
-  for (const mrpb::Counter& c : counters) out[c.name()] += c.value();
-  return out;
-}
-
-void CountersToProto(const CounterMap& counters,
-                     google::protobuf::RepeatedPtrField<mrpb::Counter>* out) {
-  out->Clear();
-  out->Reserve(counters.size());
-  for (const auto& [name, value] : counters) {
-    mrpb::Counter* c = out->Add();
-    c->set_name(name);
-    c->set_value(value);
-  }
-}
-
 }  // namespace mr

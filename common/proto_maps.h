@@ -25,12 +25,29 @@ ParamMap ParamsFromProto(
 void SetParam(mrpb::JobSpec* spec, const std::string& key,
               const std::string& value);
 
+// For mrpb::Counter and the master state's mrstate::Counter alike (any
+// message with a `bytes name` and an `int64 value`).
 // A name given twice: its values are summed.
+template <typename CounterMessage>
 CounterMap CountersFromProto(
-    const google::protobuf::RepeatedPtrField<mrpb::Counter>& counters);
+    const google::protobuf::RepeatedPtrField<CounterMessage>& counters) {
+  CounterMap out;
+  for (const CounterMessage& c : counters) out[c.name()] += c.value();
+  return out;
+}
+
 // Replaces `*out` with `counters`, in name order.
+template <typename CounterMessage>
 void CountersToProto(const CounterMap& counters,
-                     google::protobuf::RepeatedPtrField<mrpb::Counter>* out);
+                     google::protobuf::RepeatedPtrField<CounterMessage>* out) {
+  out->Clear();
+  out->Reserve(counters.size());
+  for (const auto& [name, value] : counters) {
+    CounterMessage* c = out->Add();
+    c->set_name(name);
+    c->set_value(value);
+  }
+}
 
 }  // namespace mr
 

@@ -259,16 +259,21 @@ bool JobInProgress::RecordCrashed(Task* task,
   return true;
 }
 
-void JobInProgress::NoteMalformedRecords(
+bool JobInProgress::NoteMalformedRecords(
     const google::protobuf::RepeatedPtrField<mrpb::RecordLocation>& records) {
+  bool added = false;
   for (const mrpb::RecordLocation& r : records) {
-    if (malformed_.size() >= kMaxReportedMalformedRecords) return;
+    if (malformed_.size() >= kMaxReportedMalformedRecords) break;
     const bool known = std::any_of(
         malformed_.begin(), malformed_.end(), [&](const mrpb::RecordLocation& m) {
           return m.path() == r.path() && m.offset() == r.offset();
         });
-    if (!known) malformed_.push_back(r);
+    if (!known) {
+      malformed_.push_back(r);
+      added = true;
+    }
   }
+  return added;
 }
 
 std::vector<uint64_t> JobInProgress::WorkerLost(const std::string& worker_id) {
@@ -368,6 +373,11 @@ mrstate::JobRecord JobInProgress::Record() const {
   r.set_error(error_);
   r.set_finish_time_ms(finish_wall_ms_);
   r.set_request_id(request_id_);
+  for (const mrpb::RecordLocation& m : malformed_) {
+    mrstate::RecordLocation* stored = r.add_malformed_records();
+    stored->set_path(m.path());
+    stored->set_offset(m.offset());
+  }
   return r;
 }
 

@@ -130,8 +130,8 @@ class JobInProgress {
   // A map attempt succeeded having refused these input records as
   // malformed: the job keeps the first kMaxReportedMalformedRecords distinct
   // ones (a map that runs again reports its records again), in the order
-  // reported.
-  void NoteMalformedRecords(
+  // reported. Returns whether any was new.
+  bool NoteMalformedRecords(
       const google::protobuf::RepeatedPtrField<mrpb::RecordLocation>& records);
 
   // `worker_id` is gone: its running attempts are dropped, and its finished

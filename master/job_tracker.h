@@ -15,6 +15,15 @@
 // killed only loses its staging directory. Submission refuses paths that
 // collide with the job's own or a running job's (master/path_claims.h).
 //
+// The tracker coordinates; each responsibility has its own piece:
+// submissions are checked by JobValidator (master/job_validator.h), workers
+// and their liveness are kept by WorkerRegistry (master/worker_registry.h),
+// each job's task table is a JobInProgress, and the output layout is
+// OutputLayout's. Its own code is split the same way: job_tracker.cc
+// (state, persistence, the client API), job_tracker_workers.cc (the worker
+// protocol and scheduling), job_tracker_commit.cc (ending jobs, committing
+// their output).
+//
 // Thread-safety: thread-safe; every public method takes mu_. No file I/O
 // happens under mu_: state records are gathered under it and written after
 // (FlushWrites); a job's output (preparing it, the job commit, removing the

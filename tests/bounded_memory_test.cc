@@ -234,10 +234,17 @@ TEST_F(MalformedRecordsTest, SkippedCountedAndShown) {
       cluster_.RunMrctl({"status", status->job_id()});
   ASSERT_TRUE(shown.ok()) << shown.status();
   EXPECT_EQ(shown->exit_code, 0) << shown->err;
-  EXPECT_THAT(shown->out,
-              HasSubstr(absl::StrCat("malformed records: 2; first: ", long_path_,
-                                     ":", long_offset_,
-                                     " (longer than 1048576 bytes)\n")));
+  const std::string line =
+      absl::StrCat("malformed records: 2; first: ", long_path_, ":",
+                   long_offset_, " (longer than 1048576 bytes)\n");
+  EXPECT_THAT(shown->out, HasSubstr(line));
+
+  // The locations are kept in the master's state: a restart keeps them.
+  ASSERT_TRUE(cluster_.master()->Restart().ok()) << cluster_.LogTails();
+  shown = cluster_.RunMrctl({"status", status->job_id()});
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->exit_code, 0) << shown->err;
+  EXPECT_THAT(shown->out, HasSubstr(line));
 }
 
 TEST_F(MalformedRecordsTest, LinesAcrossSplitsAreReportedOnce) {

@@ -7,8 +7,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/proto_maps.h"
 #include "common/job_limits.h"
+#include "common/names.h"
+#include "common/proto_maps.h"
 
 namespace mr {
 namespace client_internal {
@@ -260,6 +261,9 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   spec.set_output_dir(out);
   spec.set_name(name);
+  // Ids are UTF-8 on the wire (proto3 strings); names need not be.
+  if (!IsValidUtf8(request_id)) return Usage("--request-id must be UTF-8");
+  if (!IsValidUtf8(app)) return Usage("--app must be UTF-8");
   cl->request_id = request_id;
   if (!reduces.empty()) {
     absl::StatusOr<uint64_t> r = ParsePositive(
@@ -323,6 +327,7 @@ absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
     if (!IsFlag(cur->Peek())) {
       if (!takes_job || have_job) return cur->Unexpected(cur->Peek());
       cl->job_id = cur->TakePositional();
+      if (!IsValidUtf8(cl->job_id)) return Usage("a JOB id is UTF-8");
       have_job = true;
       continue;
     }

@@ -197,6 +197,14 @@ TEST(CommandLineTest, OtherCommands) {
             "unexpected argument 'b' for status");
   EXPECT_EQ(Error({"--master", "h:1", "kill", "j", "--json"}),
             "unknown flag --json for kill");
+  EXPECT_EQ(Error({"--master", "h:1", "status", "job-\xe9"}),
+            "a JOB id is UTF-8");
+  EXPECT_EQ(Error({"--master", "h:1", "submit", "--app", "wc\xe9", "--input",
+                   "/a", "--output", "/o"}),
+            "--app must be UTF-8");
+  EXPECT_EQ(Error({"--master", "h:1", "submit", "--app", "wordcount",
+                   "--input", "/a", "--output", "/o", "--request-id", "r\xe9"}),
+            "--request-id must be UTF-8");
   EXPECT_EQ(Error({"--master", "h:1", "list", "--everything"}),
             "unknown flag --everything for list");
   EXPECT_EQ(Error({"--master", "h:1", "workers", "--all"}),
