@@ -376,7 +376,6 @@ mrpb::KillJobResponse JobTracker::Kill(const std::string& job_id) {
     }
     EndJob(job, mrpb::JOB_KILLED, "killed by the user");
   }
-  RemoveEndedStaging();
   response.set_error(mrpb::KillJobResponse::OK);
   return response;
 }

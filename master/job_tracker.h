@@ -41,6 +41,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/staged_directory.h"
 #include "master/job_in_progress.h"
 #include "master/job_validator.h"
@@ -91,6 +92,13 @@ class JobTracker {
   // between two calls longer than a stall threshold means the master itself
   // stalled: workers then get a full timeout from now.
   void CheckWorkerLiveness();
+
+  // The file work of ending jobs, off the RPC handlers: commits the jobs
+  // whose reduces have all committed (their output replaces the old one),
+  // then removes the staging directories of ended jobs. Waits up to
+  // `max_wait` for work to appear. Called in a loop by the master's output
+  // thread (and by tests, with a zero wait).
+  void RunOutputWork(absl::Duration max_wait) ABSL_LOCKS_EXCLUDED(mu_);
   int64_t LivenessPeriodMs() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -116,8 +124,7 @@ class JobTracker {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
 
-  void ProcessReport(WorkerState* worker, const mrpb::TaskReport& report,
-                     std::vector<std::string>* to_commit)
+  void ProcessReport(WorkerState* worker, const mrpb::TaskReport& report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops attempts handed to `worker` in a response it never got.
   void DropLostAssignments(WorkerState* worker,
@@ -203,6 +210,8 @@ class JobTracker {
   WorkerRegistry workers_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, AttemptRef> live_attempts_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> committing_jobs_ ABSL_GUARDED_BY(mu_);
+  // Of committing_jobs_, those RunOutputWork() has yet to commit.
+  std::vector<std::string> commit_queue_ ABSL_GUARDED_BY(mu_);
   // The client's request id of each submission -> the job it created.
   std::map<std::string, std::string> requests_ ABSL_GUARDED_BY(mu_);
   // The paths of running jobs (committing ones included).

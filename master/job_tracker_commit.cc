@@ -28,6 +28,20 @@ void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
                << (error.empty() ? "" : ": ") << error;
 }
 
+void JobTracker::RunOutputWork(absl::Duration max_wait) {
+  std::vector<std::string> commits;
+  {
+    absl::MutexLock lock(&mu_);
+    auto pending = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !commit_queue_.empty() || !ended_staging_.empty();
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&pending), max_wait);
+    commits.swap(commit_queue_);
+  }
+  for (const std::string& job_id : commits) CommitJob(job_id);
+  RemoveEndedStaging();
+}
+
 void JobTracker::RemoveEndedStaging() {
   // The jobs' ends must be on disk first: a master restarted after the
   // removal must not take them for running jobs that lost their staging.

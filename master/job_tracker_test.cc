@@ -57,7 +57,10 @@ class JobTrackerTest : public ::testing::Test {
     req.set_free_slots(free_slots);
     for (auto& r : reports) *req.add_reports() = r;
     for (uint64_t id : running) req.add_running_attempts(id);
-    return tracker_->Heartbeat(req);
+    mrpb::HeartbeatResponse response = tracker_->Heartbeat(req);
+    // As the master's output thread would: commits, staging removal.
+    tracker_->RunOutputWork(absl::ZeroDuration());
+    return response;
   }
 
   static mrpb::TaskReport Done(const mrpb::TaskAssignment& a) {
@@ -142,6 +145,7 @@ TEST_F(JobTrackerTest, RunsMapsThenReducesThenCommitsTheJob) {
   const OutputLayout second(root_ + "/out", overwrite.job_id());
   EXPECT_TRUE(PathExists(second.staging_dir()));
   EXPECT_EQ(tracker_->Kill(overwrite.job_id()).error(), mrpb::KillJobResponse::OK);
+  tracker_->RunOutputWork(absl::ZeroDuration());
   EXPECT_FALSE(PathExists(second.staging_dir()));
   EXPECT_TRUE(PathExists(root_ + "/out/_SUCCESS"));
 }

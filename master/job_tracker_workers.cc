@@ -61,7 +61,6 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     const mrpb::HeartbeatRequest& request) {
   WriteOnReturn write_on_return{this};
   mrpb::HeartbeatResponse response;
-  std::vector<std::string> to_commit;
   {
     absl::MutexLock lock(&mu_);
     WorkerState* worker = workers_.Find(request.worker_id());
@@ -73,7 +72,7 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     worker->running = request.running_attempts_size();
     DropLostAssignments(worker, request);
     for (const mrpb::TaskReport& report : request.reports()) {
-      ProcessReport(worker, report, &to_commit);
+      ProcessReport(worker, report);
     }
     // Attempts the worker runs that the master no longer wants.
     for (uint64_t attempt : request.running_attempts()) {
@@ -108,8 +107,7 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     map_slots = static_cast<uint32_t>(std::max<int64_t>(0, room));
     AssignTasks(worker, request.free_slots(), map_slots, &response);
     if (response.assignments_size() == 0 && request.running_attempts_size() == 0 &&
-        request.free_slots() > 0 && to_commit.empty() &&
-        ended_staging_.empty()) {
+        request.free_slots() > 0) {
       const uint64_t epoch = work_epoch_;
       auto changed = [this, epoch]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return work_epoch_ != epoch;
@@ -133,14 +131,11 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
                                         : options_.heartbeat_interval_ms);
     response.set_status(mrpb::HeartbeatResponse::OK);
   }
-  for (const std::string& job_id : to_commit) CommitJob(job_id);
-  RemoveEndedStaging();
   return response;
 }
 
 void JobTracker::ProcessReport(WorkerState* worker,
-                               const mrpb::TaskReport& report,
-                               std::vector<std::string>* to_commit) {
+                               const mrpb::TaskReport& report) {
   auto it = jobs_.find(report.job_id());
   if (it == jobs_.end()) return;
   JobInProgress* job = it->second.get();
@@ -177,7 +172,7 @@ void JobTracker::ProcessReport(WorkerState* worker,
     PersistTask(*job, *task, counters);
     if (task->kind == mrpb::REDUCE && job->AllReducesDone() &&
         committing_jobs_.insert(job->id()).second) {
-      to_commit->push_back(job->id());
+      commit_queue_.push_back(job->id());  // RunOutputWork() commits it
     }
     return;
   }

@@ -45,6 +45,11 @@ absl::Status Master::Start() {
   }
   address_ = absl::StrCat(options_.bind_host, ":", port);
   liveness_thread_ = std::thread([this] { LivenessLoop(); });
+  output_thread_ = std::thread([this] {
+    while (!stop_.HasBeenNotified()) {
+      tracker_->RunOutputWork(absl::Milliseconds(200));
+    }
+  });
   MR_LOG(INFO) << "master serving on " << address_;
   return absl::OkStatus();
 }
@@ -62,6 +67,7 @@ void Master::Shutdown() {
   stop_.Notify();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (liveness_thread_.joinable()) liveness_thread_.join();
+  if (output_thread_.joinable()) output_thread_.join();
 }
 
 void Master::Wait() { stop_.WaitForNotification(); }

@@ -51,6 +51,7 @@ class Master {
   std::string address_;
   absl::Notification stop_;
   std::thread liveness_thread_;
+  std::thread output_thread_;  // JobTracker::RunOutputWork()
 };
 
 }  // namespace mr
