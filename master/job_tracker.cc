@@ -190,20 +190,24 @@ void JobTracker::PersistTask(
   pending_writes_.PutTask(job.id(), r);
 }
 
-void JobTracker::FlushWrites() {
-  if (store_ == nullptr) return;
+absl::Status JobTracker::FlushWrites() {
+  if (store_ == nullptr) return absl::OkStatus();
   // store_mu_ first: batches taken in order from mu_ are written in order.
   absl::MutexLock store_lock(&store_mu_);
   MasterStore::Batch batch;
   {
     absl::MutexLock lock(&mu_);
-    if (pending_writes_.empty()) return;
+    if (pending_writes_.empty()) return absl::OkStatus();
     std::swap(batch, pending_writes_);
   }
-  if (absl::Status s = store_->Write(&batch); !s.ok()) {
-    MR_LOG(ERROR) << s << " (what was not recorded is recomputed after a "
-                  << "restart)";
+  absl::Status s = store_->Write(&batch);
+  if (!s.ok()) {
+    MR_LOG(ERROR) << s << "; kept for the next write";
+    absl::MutexLock lock(&mu_);
+    batch.Append(std::move(pending_writes_));
+    pending_writes_ = std::move(batch);
   }
+  return s;
 }
 
 uint64_t JobTracker::NextAttemptId() {
@@ -277,19 +281,33 @@ mrpb::SubmitJobResponse JobTracker::Submit(
     return refuse(output_error, message);
   }
 
-  absl::MutexLock lock(&mu_);
   const uint32_t num_maps = checked.splits.size();
-  jobs_[id] = std::make_unique<JobInProgress>(id, spec, std::move(checked.files),
-                                    std::move(checked.splits), clock_->WallMs());
-  jobs_[id]->set_request_id(request_id);
-  job_order_.push_back(id);
-  ++work_epoch_;
-  Persist(*jobs_[id]);
-  MR_LOG(INFO) << "accepted " << id << ": "
-               << (spec.app().empty() ? spec.plugin_name() : spec.app())
-               << ", " << num_maps << " maps, " << spec.num_reduces()
-               << " reduces, output " << spec.output_dir()
-               << (spec.overwrite() ? " (overwrite)" : "");
+  {
+    absl::MutexLock lock(&mu_);
+    jobs_[id] = std::make_unique<JobInProgress>(
+        id, spec, std::move(checked.files), std::move(checked.splits),
+        clock_->WallMs());
+    jobs_[id]->set_request_id(request_id);
+    job_order_.push_back(id);
+    ++work_epoch_;
+    Persist(*jobs_[id]);
+    MR_LOG(INFO) << "accepted " << id << ": "
+                 << EscapeName(spec.app().empty() ? spec.plugin_name()
+                                                  : spec.app())
+                 << ", " << num_maps << " maps, " << spec.num_reduces()
+                 << " reduces, output " << EscapeName(spec.output_dir())
+                 << (spec.overwrite() ? " (overwrite)" : "");
+  }
+  // A job the master cannot record would vanish in a restart: it fails now,
+  // where the client sees it.
+  if (absl::Status s = FlushWrites(); !s.ok()) {
+    absl::MutexLock lock(&mu_);
+    JobInProgress* job = jobs_[id].get();
+    if (job->running()) {
+      EndJob(job, mrpb::JOB_FAILED,
+             absl::StrCat("the master cannot record the job: ", s.message()));
+    }
+  }
   response.set_error(R::OK);
   response.set_job_id(id);
   response.set_num_maps(num_maps);

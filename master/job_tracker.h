@@ -169,11 +169,13 @@ class JobTracker {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t NextAttemptId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes pending_writes_ to the store, without mu_ held.
-  void FlushWrites() ABSL_LOCKS_EXCLUDED(mu_, store_mu_);
+  // Errors are logged, and returned for callers that must not go on without
+  // the records (the job commit, a submission).
+  absl::Status FlushWrites() ABSL_LOCKS_EXCLUDED(mu_, store_mu_);
   // Declared before a method's MutexLock: flushes once the lock is gone.
   struct WriteOnReturn {
     JobTracker* const tracker;
-    ~WriteOnReturn() { tracker->FlushWrites(); }
+    ~WriteOnReturn() { tracker->FlushWrites().IgnoreError(); }
   };
 
   // Commits the job's output (OutputLayout::Commit()), then marks the job

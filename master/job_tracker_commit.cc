@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/output_layout.h"
+#include "common/status_macros.h"
 #include "master/job_tracker.h"
 
 namespace mr {
@@ -45,7 +47,10 @@ void JobTracker::RunOutputWork(absl::Duration max_wait) {
 void JobTracker::RemoveEndedStaging() {
   // The jobs' ends must be on disk first: a master restarted after the
   // removal must not take them for running jobs that lost their staging.
-  FlushWrites();
+  if (!FlushWrites().ok()) {
+    absl::SleepFor(absl::Seconds(1));  // the store is failing: try later
+    return;
+  }
   std::vector<std::pair<std::string, std::string>> ended;
   {
     absl::MutexLock lock(&mu_);
@@ -72,7 +77,7 @@ void JobTracker::CommitJob(const std::string& job_id) {
   WriteOnReturn write_on_return{this};
   // Every reduce's commit must be on disk before the output moves: a master
   // restarted mid-commit resumes the commit, it does not run reduces again.
-  FlushWrites();
+  const absl::Status recorded = FlushWrites();
   std::string output_dir, token;
   uint32_t num_parts = 0;
   OutputLayout::CommitOptions options;
@@ -90,7 +95,9 @@ void JobTracker::CommitJob(const std::string& job_id) {
   // A master killed in here calls it again from Restore(): Commit() finishes
   // whatever step it was at.
   absl::Status s =
-      OutputLayout(output_dir, job_id).Commit(num_parts, token, options);
+      recorded.ok()
+          ? OutputLayout(output_dir, job_id).Commit(num_parts, token, options)
+          : Prepend(recorded, "the master cannot record the reduces' commits");
   {
     absl::MutexLock lock(&mu_);
     committing_jobs_.erase(job_id);

@@ -73,7 +73,11 @@ std::string TaskKey(const std::string& job_id, const mrstate::TaskRecord& task) 
 
 void MasterStore::Batch::Put(const std::string& key,
                              const google::protobuf::MessageLite& value) {
-  batch_.Put(key, value.SerializeAsString());
+  puts_.emplace_back(key, value.SerializeAsString());
+}
+
+void MasterStore::Batch::Append(Batch later) {
+  for (auto& put : later.puts_) puts_.push_back(std::move(put));
 }
 
 void MasterStore::Batch::PutIds(const mrstate::MasterIds& ids) {
@@ -91,9 +95,11 @@ void MasterStore::Batch::PutTask(const std::string& job_id,
 
 absl::Status MasterStore::Write(Batch* batch) {
   if (batch->empty()) return absl::OkStatus();
-  absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch->batch_),
+  rocksdb::WriteBatch write;
+  for (const auto& [key, value] : batch->puts_) write.Put(key, value);
+  absl::Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &write),
                              "writing master state");
-  batch->batch_.Clear();
+  if (s.ok()) batch->puts_.clear();
   return s;
 }
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rocksdb/db.h>
@@ -55,14 +56,17 @@ class MasterStore {
     void PutIds(const mrstate::MasterIds& ids);
     void PutJob(const mrstate::JobRecord& job);
     void PutTask(const std::string& job_id, const mrstate::TaskRecord& task);
-    bool empty() const { return batch_.Count() == 0; }
+    bool empty() const { return puts_.empty(); }
+    // Adds `later`'s writes after this batch's.
+    void Append(Batch later);
 
    private:
     friend class MasterStore;
     void Put(const std::string& key, const google::protobuf::MessageLite& value);
-    rocksdb::WriteBatch batch_;
+    std::vector<std::pair<std::string, std::string>> puts_;  // in order
   };
-  // Applies `batch` atomically and clears it.
+  // Applies `batch` atomically and clears it; on an error the batch is left
+  // as it was, for a later try.
   absl::Status Write(Batch* batch);
 
   absl::Status PutIds(const mrstate::MasterIds& ids);
