@@ -66,27 +66,12 @@ done
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 BIN=$BUILD_DIR/bin
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 # ------------------------------------------------------------------ build
 
-build() {
-  local targets=(mr-master mr-worker mrctl)
-  if ((NO_BUILD)); then
-    local t
-    for t in "${targets[@]}"; do
-      [[ -x "$BIN/$t" ]] || die "$BIN/$t not found (and --no-build given)"
-    done
-    return
-  fi
-  local lock=()
-  command -v flock >/dev/null && lock=(flock /tmp/mr-build.lock)
-  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
-    echo "configuring $BUILD_DIR" >&2
-    "${lock[@]}" cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja >&2
-  fi
-  echo "building ${targets[*]}" >&2
-  "${lock[@]}" ninja -C "$BUILD_DIR" -j 2 "${targets[@]}" >&2
-}
+build() { bench_build mr-master mr-worker mrctl; }
 
 # ------------------------------------------------------------------ corpus
 
@@ -129,9 +114,6 @@ make_corpus() {
 
 # ------------------------------------------------------------------ runs
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-mbps() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", n / 1e6 / s }'; }
 mib() { awk -v n="$1" 'BEGIN { printf "%.1f MiB", n / 1048576 }'; }
 
 # counter JSONFILE NAME: the job counter's value, or "" when absent.

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev liblz4-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
-  iproute2 procps
+  iproute2 procps util-linux jq
 )
 
 missing=()
