@@ -143,6 +143,10 @@ class JobTracker {
   // directory for RemoveEndedStaging().
   void EndJob(JobInProgress* job, mrpb::JobState state, const std::string& error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What every job's end does, failed or not: its state recorded, its paths
+  // freed, workers told to drop its map output.
+  void FinishJob(JobInProgress* job, mrpb::JobState state,
+                 const std::string& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes the staging directories EndJob() queued. Every public method
   // that may end a job calls it once it has released mu_.
   void RemoveEndedStaging() ABSL_LOCKS_EXCLUDED(mu_);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/names.h"
 #include "common/output_layout.h"
 #include "common/status_macros.h"
 #include "master/job_tracker.h"
@@ -18,16 +19,21 @@ void JobTracker::EndJob(JobInProgress* job, mrpb::JobState state,
   for (const auto& [attempt, worker_id] : job->RunningAttempts()) {
     KillAttempt(attempt, worker_id);
   }
-  job->Finish(state, error, clock_->WallMs());
-  Persist(*job);
-  workers_.JobFinished(job->id());
-  claims_.Remove(job->id());
+  FinishJob(job, state, error);
   // Removed once the caller has released mu_. Late attempts cannot recreate
   // it (OutputLayout::CreateAttemptDir()); workers remove their own attempt
   // directories when told to kill them.
   ended_staging_.emplace_back(job->spec().output_dir(), job->id());
   MR_LOG(INFO) << job->id() << " " << mrpb::JobState_Name(state)
-               << (error.empty() ? "" : ": ") << error;
+               << (error.empty() ? "" : ": ") << EscapeName(error);
+}
+
+void JobTracker::FinishJob(JobInProgress* job, mrpb::JobState state,
+                           const std::string& error) {
+  job->Finish(state, error, clock_->WallMs());
+  Persist(*job);
+  claims_.Remove(job->id());
+  workers_.JobFinished(job->id());
 }
 
 void JobTracker::RunOutputWork(absl::Duration max_wait) {
@@ -83,7 +89,12 @@ void JobTracker::CommitJob(const std::string& job_id) {
   OutputLayout::CommitOptions options;
   {
     absl::MutexLock lock(&mu_);
-    const JobInProgress& job = *jobs_[job_id];
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) {
+      committing_jobs_.erase(job_id);
+      return;
+    }
+    const JobInProgress& job = *it->second;
     output_dir = job.spec().output_dir();
     num_parts = job.spec().num_reduces();
     options.overwrite = job.spec().overwrite();
@@ -101,8 +112,10 @@ void JobTracker::CommitJob(const std::string& job_id) {
   {
     absl::MutexLock lock(&mu_);
     committing_jobs_.erase(job_id);
-    JobInProgress* job = jobs_[job_id].get();
-    if (!job->running()) return;
+    // A committing job is neither retired nor removed (RetireFinishedJobs).
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || !it->second->running()) return;
+    JobInProgress* job = it->second.get();
     if (!s.ok()) {
       // Nothing was replaced: the staged output goes, the old one stays.
       EndJob(job, mrpb::JOB_FAILED,
@@ -111,11 +124,9 @@ void JobTracker::CommitJob(const std::string& job_id) {
       for (const RunningAttempt& a : job->SettleMaps()) {
         KillAttempt(a.id, a.worker_id);
       }
-      job->Finish(mrpb::JOB_SUCCEEDED, "", clock_->WallMs());
-      Persist(*job);
-      claims_.Remove(job_id);
-      workers_.JobFinished(job_id);
-      MR_LOG(INFO) << job_id << " succeeded; output in " << output_dir;
+      FinishJob(job, mrpb::JOB_SUCCEEDED, "");
+      MR_LOG(INFO) << job_id << " succeeded; output in "
+                   << EscapeName(output_dir);
     }
   }
   RemoveEndedStaging();

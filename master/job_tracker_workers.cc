@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
+#include "common/names.h"
 #include "common/proto_maps.h"
 #include "master/job_tracker.h"
 
@@ -183,12 +184,12 @@ void JobTracker::ProcessReport(WorkerState* worker,
   }
   MR_LOG(WARNING) << job->id() << " " << mrpb::TaskKind_Name(task->kind) << " "
                   << task->index << " attempt " << attempt << " failed on "
-                  << worker->id << ": " << report.error();
+                  << worker->id << ": " << EscapeName(report.error());
   if (report.has_crashed_on() && !report.crashed_on().path().empty()) {
     bool limit_exceeded = false;
     if (job->RecordCrashed(task, report.crashed_on(), &limit_exceeded)) {
       MR_LOG(WARNING) << job->id() << " will skip the record at "
-                      << report.crashed_on().path() << ":"
+                      << EscapeName(report.crashed_on().path()) << ":"
                       << report.crashed_on().offset();
       job->AttemptAbandoned(task, attempt);
       return;
@@ -324,7 +325,8 @@ void JobTracker::ReportFetchFailure(
     MR_LOG(WARNING) << request.job_id() << " reduce " << request.reduce_index()
                     << " cannot fetch map " << loc.map_index() << " attempt "
                     << loc.attempt_id() << " from " << loc.worker_address()
-                    << " (" << request.error() << "): re-running the map";
+                    << " (" << EscapeName(request.error())
+                    << "): re-running the map";
     ++work_epoch_;
   }
 }

@@ -3,6 +3,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
@@ -23,10 +24,6 @@ absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 }
 
 constexpr char kQuarantinePrefix[] = "quarantine/";
-
-bool HasPrefix(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
 
 }  // namespace
 
@@ -142,12 +139,12 @@ absl::StatusOr<MasterStore::State> MasterStore::Load() {
     if (key == "ids") {
       parsed = state.ids.ParseFromString(value);
       state.has_ids = parsed;
-    } else if (HasPrefix(key, "job/")) {
+    } else if (absl::StartsWith(key, "job/")) {
       mrstate::JobRecord job;
       parsed = job.ParseFromString(value) &&
                key == absl::StrCat("job/", job.job_id());
       if (parsed) state.jobs.push_back(std::move(job));
-    } else if (HasPrefix(key, "task/")) {
+    } else if (absl::StartsWith(key, "task/")) {
       mrstate::TaskRecord task;
       parsed = task.ParseFromString(value) && key.rfind('/') > 5;
       if (parsed) {
