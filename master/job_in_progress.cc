@@ -377,6 +377,7 @@ mrstate::JobRecord JobInProgress::Record() const {
     mrstate::RecordLocation* stored = r.add_malformed_records();
     stored->set_path(m.path());
     stored->set_offset(m.offset());
+    stored->set_reason(m.reason());
   }
   return r;
 }

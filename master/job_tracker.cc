@@ -125,6 +125,7 @@ absl::Status JobTracker::Restore() {
         mrpb::RecordLocation* loc = malformed.Add();
         loc->set_path(m.path());
         loc->set_offset(m.offset());
+        loc->set_reason(m.reason());
       }
       job->NoteMalformedRecords(malformed);
       for (const mrstate::TaskRecord& t : state->tasks[r.job_id()]) {

@@ -47,14 +47,6 @@ absl::StatusOr<std::unique_ptr<MasterStore>> MasterStore::Open(
       new MasterStore(std::unique_ptr<rocksdb::DB>(db)));
 }
 
-absl::Status MasterStore::Put(const std::string& key,
-                              const google::protobuf::MessageLite& value) {
-  std::string bytes;
-  value.SerializeToString(&bytes);
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), key, bytes),
-                   absl::StrCat("writing master state ", key));
-}
-
 namespace {
 
 std::string JobKey(const std::string& job_id) {
@@ -101,16 +93,22 @@ absl::Status MasterStore::Write(Batch* batch) {
 }
 
 absl::Status MasterStore::PutIds(const mrstate::MasterIds& ids) {
-  return Put("ids", ids);
+  Batch batch;
+  batch.PutIds(ids);
+  return Write(&batch);
 }
 
 absl::Status MasterStore::PutJob(const mrstate::JobRecord& job) {
-  return Put(JobKey(job.job_id()), job);
+  Batch batch;
+  batch.PutJob(job);
+  return Write(&batch);
 }
 
 absl::Status MasterStore::PutTask(const std::string& job_id,
                                   const mrstate::TaskRecord& task) {
-  return Put(TaskKey(job_id, task), task);
+  Batch batch;
+  batch.PutTask(job_id, task);
+  return Write(&batch);
 }
 
 absl::Status MasterStore::PutRawForTest(const std::string& key,

@@ -69,6 +69,7 @@ class MasterStore {
   // as it was, for a later try.
   absl::Status Write(Batch* batch);
 
+  // One record, written as a batch of one.
   absl::Status PutIds(const mrstate::MasterIds& ids);
   absl::Status PutJob(const mrstate::JobRecord& job);
   absl::Status PutTask(const std::string& job_id, const mrstate::TaskRecord& task);
@@ -78,8 +79,6 @@ class MasterStore {
 
  private:
   explicit MasterStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
-  absl::Status Put(const std::string& key,
-                   const google::protobuf::MessageLite& value);
   // Moves the record at `key` to "quarantine/<key>".
   absl::Status Quarantine(const std::string& key, const std::string& value);
 

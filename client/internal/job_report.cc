@@ -10,7 +10,6 @@
 #include "client/internal/text_table.h"
 #include "common/names.h"
 #include "common/proto_maps.h"
-#include "common/job_limits.h"
 
 namespace mr {
 namespace client_internal {
@@ -44,9 +43,8 @@ std::string FormatCounters(
   return out;
 }
 
-// "malformed records: N; first: FILE:OFFSET (longer than M bytes)\n", or
-// nothing when there are none. Over-long lines are the only malformed
-// records there are, so the reason follows from the spec.
+// "malformed records: N; first: FILE:OFFSET (REASON)\n", or nothing when
+// there are none.
 std::string FormatMalformed(const mrpb::JobStatus& s) {
   const CounterMap counters = CountersFromProto(s.counters());
   auto counter = counters.find("malformed records");
@@ -56,12 +54,11 @@ std::string FormatMalformed(const mrpb::JobStatus& s) {
   std::string out = absl::StrCat("malformed records: ", count);
   if (s.malformed_records_size() > 0) {
     const mrpb::RecordLocation& first = s.malformed_records(0);
-    const uint64_t limit = s.spec().max_record_bytes() > 0
-                               ? s.spec().max_record_bytes()
-                               : kDefaultMaxRecordBytes;
     absl::StrAppend(&out, "; first: ", EscapeName(first.path()), ":",
-                    first.offset(),
-                    " (longer than ", limit, " bytes)");
+                    first.offset());
+    if (!first.reason().empty()) {
+      absl::StrAppend(&out, " (", EscapeName(first.reason()), ")");
+    }
   }
   return out + "\n";
 }

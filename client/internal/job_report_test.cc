@@ -98,6 +98,7 @@ TEST(JobReportTest, MalformedRecords) {
   mrpb::RecordLocation* r = s.add_malformed_records();
   r->set_path("/in/a.txt");
   r->set_offset(1024);
+  r->set_reason("longer than 1048576 bytes");
   r = s.add_malformed_records();
   r->set_path("/in/b.txt");
   r->set_offset(0);
@@ -109,10 +110,12 @@ TEST(JobReportTest, MalformedRecords) {
             "counters:\n"
             "  malformed records  3\n");
 
-  // Without a limit in the spec: the default's.
+  // The reason is the one the map reported (here under the default limit),
+  // whatever the spec says now; without a counter, the records are counted.
   s.mutable_spec()->clear_max_record_bytes();
   s.clear_counters();
   s.mutable_malformed_records()->DeleteSubrange(1, 1);
+  s.mutable_malformed_records(0)->set_reason("longer than 67108864 bytes");
   EXPECT_EQ(FormatJobReport(s, 0),
             "job job-000001 succeeded in 3.2 s\n"
             "output: /abs/out (4 part files)\n"

@@ -95,6 +95,8 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
         mrpb::RecordLocation* at = result->add_malformed_records();
         at->set_path(chunk.path());
         at->set_offset(offset);
+        at->set_reason(absl::StrCat("longer than ",
+                                    read_options.max_record_bytes, " bytes"));
       }
     };
     absl::Status s = ReadChunkBlocks(

@@ -242,7 +242,6 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   counters["reduce input records"] += input_records;
   counters["reduce output records"] += ctx.output_records_;
   CountersToProto(counters, result->mutable_counters());
-  result->set_output_file(out_path);
   return absl::OkStatus();
 }
 

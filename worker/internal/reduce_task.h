@@ -19,8 +19,9 @@ namespace mr {
 // offset is the group's ordinal in the partition).
 std::string ReducePartitionName(uint32_t partition);
 
-// Fills result->output_file and result->counters; among them "merge
-// passes": the intermediate passes plus the final merge (so at least 1).
+// Writes the attempt's file (OutputLayout::AttemptFile()) and fills
+// result->counters; among them "merge passes": the intermediate passes plus
+// the final merge (so at least 1).
 absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
                            mrpb::TaskResult* result);
 
