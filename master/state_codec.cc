@@ -22,6 +22,31 @@ void CopyScalars(const From& from, To* to) {
   to->set_max_skipped_records(from.max_skipped_records());
   to->set_merge_factor(from.merge_factor());
   to->set_max_record_bytes(from.max_record_bytes());
+  for (const auto& f : from.input_formats()) {
+    auto* out = to->add_input_formats();
+    out->set_kind(static_cast<decltype(out->kind())>(f.kind()));
+    out->set_record_bytes(f.record_bytes());
+    out->set_header(f.header());
+    out->set_delimiter(f.delimiter());
+  }
+  to->set_output_format(
+      static_cast<decltype(to->output_format())>(from.output_format()));
+  to->set_num_maps(from.num_maps());
+  to->set_map_only(from.map_only());
+  to->set_total_order(from.total_order());
+  auto* traits = to->mutable_traits();
+  traits->set_generates_input(from.traits().generates_input());
+  traits->set_map_only(from.traits().map_only());
+  traits->set_total_order(from.traits().total_order());
+  traits->set_plans(from.traits().plans());
+  if (!from.has_traits()) to->clear_traits();
+  for (const auto& f : from.side_files()) {
+    auto* out = to->add_side_files();
+    out->set_name(f.name());
+    out->set_hash(f.hash());
+    out->set_size(f.size());
+    out->set_executable(f.executable());
+  }
 }
 
 template <typename From, typename To>
@@ -31,6 +56,7 @@ void CopySplit(const From& from, To* to) {
     out->set_path(c.path());
     out->set_offset(c.offset());
     out->set_length(c.length());
+    out->set_input_index(c.input_index());
   }
 }
 
@@ -94,6 +120,7 @@ mrstate::TaskKind ToStored(mrpb::TaskKind kind) {
   switch (kind) {
     case mrpb::MAP: return mrstate::MAP;
     case mrpb::REDUCE: return mrstate::REDUCE;
+    case mrpb::SAMPLE: return mrstate::SAMPLE;
     default: return mrstate::TASK_KIND_UNSPECIFIED;
   }
 }
@@ -102,6 +129,7 @@ mrpb::TaskKind FromStored(mrstate::TaskKind kind) {
   switch (kind) {
     case mrstate::MAP: return mrpb::MAP;
     case mrstate::REDUCE: return mrpb::REDUCE;
+    case mrstate::SAMPLE: return mrpb::SAMPLE;
     default: return mrpb::TASK_KIND_UNSPECIFIED;
   }
 }

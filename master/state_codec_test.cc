@@ -41,6 +41,24 @@ TEST(StateCodecTest, JobSpecRoundTrips) {
   spec.set_max_skipped_records(14);
   spec.set_merge_factor(15);
   spec.set_max_record_bytes(16);
+  mrpb::InputFormat* format = spec.add_input_formats();
+  format->set_kind(mrpb::InputFormat::CSV);
+  format->set_record_bytes(17);
+  format->set_header(true);
+  format->set_delimiter(";");
+  spec.set_output_format(mrpb::OUTPUT_JSONL);
+  spec.set_num_maps(19);
+  spec.set_map_only(true);
+  spec.set_total_order(true);
+  spec.mutable_traits()->set_generates_input(true);
+  spec.mutable_traits()->set_map_only(true);
+  spec.mutable_traits()->set_total_order(true);
+  spec.mutable_traits()->set_plans(true);
+  mrpb::SideFile* file = spec.add_side_files();
+  file->set_name("lookupé.csv");
+  file->set_hash("h");
+  file->set_size(23);
+  file->set_executable(true);
   // Every field is set: a new field forgotten by the codec shows up here.
   std::vector<const google::protobuf::FieldDescriptor*> set;
   spec.GetReflection()->ListFields(spec, &set);
@@ -55,6 +73,7 @@ TEST(StateCodecTest, SplitsAndEnumsRoundTrip) {
   c->set_path("/a\xe9");
   c->set_offset(5);
   c->set_length(6);
+  c->set_input_index(7);
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
       FromStored(ToStored(split)), split));
   for (mrpb::JobState s : {mrpb::JOB_RUNNING, mrpb::JOB_SUCCEEDED,
@@ -63,6 +82,7 @@ TEST(StateCodecTest, SplitsAndEnumsRoundTrip) {
   }
   EXPECT_EQ(FromStored(ToStored(mrpb::MAP)), mrpb::MAP);
   EXPECT_EQ(FromStored(ToStored(mrpb::REDUCE)), mrpb::REDUCE);
+  EXPECT_EQ(FromStored(ToStored(mrpb::SAMPLE)), mrpb::SAMPLE);
 }
 
 }  // namespace

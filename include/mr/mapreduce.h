@@ -23,15 +23,39 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace mr {
 
-// One input record: a line of a text file, without its trailing newline.
+// The columns of one CSV or JSON Lines record, by position and by name.
+class RecordFields {
+ public:
+  virtual ~RecordFields() = default;
+  virtual size_t size() const = 0;
+  // Column i's name: a CSV header's, a JSON object's member name; "" when
+  // the input has none (CSV without a header).
+  virtual std::string_view name(size_t i) const = 0;
+  // Column i's value: a CSV field unquoted; a JSON string unescaped, any
+  // other JSON value as its JSON text (null as "").
+  virtual std::string_view value(size_t i) const = 0;
+  // Sets *value to the value of the first column named `name`; false when
+  // there is none.
+  virtual bool Find(std::string_view name, std::string_view* value) const = 0;
+};
+
+// One input record. For text input a line, without its trailing newline;
+// for CSV a record; for JSON Lines a line; for fixed-length input a record.
 struct InputRecord {
   std::string_view file;    // the input file's path, as the master resolved it
-  uint64_t offset = 0;      // byte offset of the line's first byte in `file`
+  uint64_t offset = 0;      // byte offset of the record's first byte in `file`
+                            // (in the decompressed stream of a compressed one)
   uint64_t line_number = 0; // 1-based; only when Job::WantsLineNumbers()
-  std::string_view line;
+  std::string_view line;    // the record's bytes, as in the file
+  uint32_t input_index = 0; // which of the job's inputs (--input) it is from
+  // CSV and JSON Lines: the record's columns (valid during the call); null
+  // for other formats.
+  const RecordFields* fields = nullptr;
 };
 
 // Readable bytes that follow InputBlock::data in memory (their contents are
@@ -81,7 +105,33 @@ class Context {
 
   // The task's index (map index or reduce partition).
   virtual uint32_t TaskIndex() const = 0;
+
+  // The local path of the side file `name` shipped with the job
+  // (`mrctl submit --file PATH`, by its base name); "" when the job has none
+  // by that name.
+  virtual std::string FilePath(std::string_view name) const { return {}; }
 };
+
+// What a job declares about itself, asked once at submission (after
+// Setup()), in the master for a built-in app and in a child process for a
+// plugin.
+struct JobTraits {
+  // Reads no input: the job is submitted without --input, with --maps M,
+  // and each map calls Generate() instead of Map().
+  bool generates_input = false;
+  // Has no reduce phase: each map's output is a part file of the job's
+  // output (as with `--reduces 0`).
+  bool map_only = false;
+  // Partitions by key ranges sampled from the input, so that the part files
+  // concatenated are sorted by key (as with `--total-order`); Partition() is
+  // then not called.
+  bool total_order = false;
+  // Samples its input and plans the job before the maps: see Plan().
+  bool plans = false;
+};
+
+// Map output collected from a sample of the input, sorted by key.
+using Sample = std::vector<std::pair<std::string, std::string>>;
 
 // The values of one key group, in the order the shuffle delivered them.
 class ValueIterator {
@@ -131,6 +181,24 @@ class Job {
   // When true, InputRecord::line_number is filled in (costs a scan of each
   // file from its start to the split's start).
   virtual bool WantsLineNumbers() const { return false; }
+
+  virtual JobTraits Traits() const { return {}; }
+
+  // Traits().generates_input: map `map_index` of `num_maps` emits its share
+  // of the job's records.
+  virtual void Generate(uint32_t map_index, uint32_t num_maps, Context& ctx) {}
+
+  // Traits().plans or total_order: before the maps, a sample task maps a
+  // sample of the input (records from windows spread over every split)
+  // with Map(), collecting what it emits (before LoadPlan(): an unplanned
+  // map). Then, for Traits().plans, it calls Plan() with that sample; the
+  // bytes returned reach every later task's LoadPlan(), right after
+  // Setup(). A plan that the job cannot use fails the task: return a
+  // non-empty message from LoadPlan() to refuse it.
+  virtual std::string Plan(const Sample& sample, uint32_t num_partitions) {
+    return {};
+  }
+  virtual std::string LoadPlan(std::string_view plan) { return {}; }
 };
 
 // The default partitioner's hash (64-bit FNV-1a), for user code that wants to

@@ -1,9 +1,6 @@
 #include "worker/internal/reduce_task.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <algorithm>
 #include <map>
@@ -17,75 +14,13 @@
 #include "worker/internal/map_output_fetcher.h"
 #include "worker/internal/master_locator.h"
 #include "worker/internal/multi_pass_merge.h"
+#include "worker/internal/output_writer.h"
 #include "worker/internal/run_merger.h"
 #include "worker/internal/task_context.h"
 #include "worker/internal/task_progress.h"
 
 namespace mr {
 namespace {
-
-constexpr size_t kOutputBuffer = 1 << 20;
-
-// The output part file: "key value\n" lines through a large buffer, synced
-// before the attempt reports success.
-class OutputWriter {
- public:
-  ~OutputWriter() {
-    if (fd_ >= 0) close(fd_);
-  }
-
-  absl::Status Open(const std::string& path) {
-    path_ = path;
-    fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) return Error("cannot create output");
-    buf_.reserve(kOutputBuffer + 4096);
-    return absl::OkStatus();
-  }
-
-  absl::Status Write(std::string_view key, std::string_view value) {
-    buf_.append(key.data(), key.size());
-    if (!value.empty()) {
-      buf_.push_back(' ');
-      buf_.append(value.data(), value.size());
-    }
-    buf_.push_back('\n');
-    return buf_.size() >= kOutputBuffer ? Flush() : absl::OkStatus();
-  }
-
-  absl::Status Close() {
-    if (absl::Status s = Flush(); !s.ok()) return s;
-    if (fsync(fd_) != 0) return Error("cannot sync output");
-    const int fd = fd_;
-    fd_ = -1;
-    if (close(fd) != 0) return Error("cannot close output");
-    return absl::OkStatus();
-  }
-
- private:
-  absl::Status Flush() {
-    size_t done = 0;
-    while (done < buf_.size()) {
-      const ssize_t n = write(fd_, buf_.data() + done, buf_.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error("cannot write output");
-      done += n;
-    }
-    buf_.clear();
-    return absl::OkStatus();
-  }
-
-  absl::Status Error(const char* what) const {
-    const std::string msg = absl::StrCat(what, " ", path_, ": ", strerror(errno));
-    if (errno == ENOSPC || errno == EDQUOT) {
-      return absl::ResourceExhaustedError(msg);
-    }
-    return absl::InternalError(msg);
-  }
-
-  std::string path_;
-  int fd_ = -1;
-  std::string buf_;
-};
 
 class ReduceContext : public TaskContext {
  public:
@@ -182,7 +117,7 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   if (absl::Status s = layout.CreateAttemptDir(a.attempt_id()); !s.ok()) {
     return s;
   }
-  OutputWriter out;
+  OutputWriter out(a.spec().output_format());
   if (absl::Status s = out.Open(out_path); !s.ok()) return s;
   ReduceContext ctx(&out, &params, &counters, a.task_index());
 
