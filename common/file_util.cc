@@ -188,6 +188,10 @@ absl::Status AddInput(const std::string& path, bool listed,
   std::error_code ec;
   fs::directory_iterator it(path, ec);
   for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    // Hidden files, and a job output's _SUCCESS marker, are no input (as
+    // Hadoop's FileInputFormat has it).
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && (name[0] == '_' || name[0] == '.')) continue;
     RETURN_IF_ERROR(AddInput(it->path().string(), true, files, dirs));
   }
   if (ec) return ErrnoError("cannot list input directory", path, ec.value());

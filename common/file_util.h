@@ -43,6 +43,8 @@ absl::StatusOr<uint64_t> FileSize(const std::string& path);
 // is expanded to the files directly in it; its subdirectories are skipped.
 // When `directories` is not null, the directories so expanded are appended
 // to it (absolute).
+// A directory's files whose names start with '_' or '.' (a job output's
+// _SUCCESS, hidden files) are left out, as Hadoop's FileInputFormat does.
 // Errors, each naming the path or glob:
 //   InvalidArgument    no pattern, or a glob that cannot be expanded;
 //   NotFound           a path or glob that matches nothing, or a directory

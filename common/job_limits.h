@@ -14,6 +14,12 @@ namespace mr {
 // Default: 4. At most 100000.
 inline constexpr uint32_t kDefaultReduces = 4;
 inline constexpr uint32_t kMaxReduces = 100000;
+// A job that generates its input (--maps M): at most this many maps.
+inline constexpr uint32_t kMaxMaps = 100000;
+
+// InputFormat FIXED (mrctl --input-format fixed:BYTES): at most 64 MiB a
+// record.
+inline constexpr uint64_t kMaxFixedRecordBytes = 64 << 20;
 
 // JobSpec.split_size (mrctl --split-size): the input bytes of one map task.
 // Default: 64 MiB.

@@ -40,8 +40,11 @@ absl::StatusOr<bool> HasEntries(const std::string& dir) {
 
 }  // namespace
 
-OutputLayout::OutputLayout(std::string output_dir, std::string job_id)
-    : job_id_(std::move(job_id)), staging_(std::move(output_dir), job_id_) {}
+OutputLayout::OutputLayout(std::string output_dir, std::string job_id,
+                           Parts parts)
+    : job_id_(std::move(job_id)),
+      parts_(parts),
+      staging_(std::move(output_dir), job_id_) {}
 
 std::string OutputLayout::temporary_dir() const {
   return absl::StrCat(staging_dir(), "/", kTemporary);
@@ -53,15 +56,16 @@ std::string OutputLayout::AttemptDir(uint64_t attempt) const {
 
 std::string OutputLayout::AttemptFile(uint64_t attempt,
                                       uint32_t partition) const {
-  return absl::StrCat(AttemptDir(attempt), "/", PartFileName(partition));
+  return absl::StrCat(AttemptDir(attempt), "/", PartFileName(partition, parts_));
 }
 
 std::string OutputLayout::StagedPartFile(uint32_t partition) const {
-  return absl::StrCat(staging_dir(), "/", PartFileName(partition));
+  return absl::StrCat(staging_dir(), "/", PartFileName(partition, parts_));
 }
 
-std::string OutputLayout::PartFileName(uint32_t partition) {
-  return absl::StrFormat("part-r-%05d", partition);
+std::string OutputLayout::PartFileName(uint32_t partition, Parts parts) {
+  return absl::StrFormat(parts == Parts::kMap ? "part-m-%05d" : "part-r-%05d",
+                         partition);
 }
 
 absl::Status OutputLayout::CheckTarget(const std::string& output_dir,
@@ -122,7 +126,8 @@ absl::Status OutputLayout::Commit(uint32_t num_parts, const std::string& token,
     for (uint32_t p = 0; p < num_parts; ++p) {
       if (!PathExists(StagedPartFile(p))) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "the staged output ", staging_dir(), " lacks ", PartFileName(p)));
+            "the staged output ", staging_dir(), " lacks ",
+            PartFileName(p, parts_)));
       }
     }
   }

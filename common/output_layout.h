@@ -4,7 +4,8 @@
 // code spells these names.
 //
 //   OUTPUT/                                 the committed output
-//     part-r-00000 .. part-r-<R-1>          one file per reduce
+//     part-r-00000 .. part-r-<R-1>          one file per reduce (a map-only
+//                                           job: part-m-NNNNN, one per map)
 //     _SUCCESS                              names the job that committed it
 //   PARENT/.NAME.<job-id>.staging/          the output being built
 //     _temporary/attempt-<id>/part-r-NNNNN  a reduce attempt's file
@@ -44,9 +45,14 @@ namespace mr {
 
 class OutputLayout {
  public:
+  // Whose files the parts are: reduces' (part-r-NNNNN), or a map-only
+  // job's maps' (part-m-NNNNN).
+  enum class Parts { kReduce, kMap };
+
   // `output_dir`: the job's output in ResolvePath() form (absolute, real),
   // not "/". `job_id` names the staging directory.
-  OutputLayout(std::string output_dir, std::string job_id);
+  OutputLayout(std::string output_dir, std::string job_id,
+               Parts parts = Parts::kReduce);
 
   const std::string& output_dir() const { return staging_.target(); }
   const std::string& staging_dir() const { return staging_.staging_path(); }
@@ -57,8 +63,10 @@ class OutputLayout {
   // A committed reduce's file, in the staging directory.
   std::string StagedPartFile(uint32_t partition) const;
 
-  // "part-r-00007": the name of partition 7's file.
-  static std::string PartFileName(uint32_t partition);
+  // "part-r-00007": the name of partition 7's file ("part-m-00007" for
+  // map 7 of a map-only job).
+  static std::string PartFileName(uint32_t partition,
+                                  Parts parts = Parts::kReduce);
 
   // Whether `output_dir` may receive a new job's output. OK when it does
   // not exist, or is an empty directory, or `overwrite` and it is a
@@ -120,6 +128,7 @@ class OutputLayout {
 
  private:
   const std::string job_id_;
+  const Parts parts_;
   const StagedDirectory staging_;
 };
 

@@ -18,7 +18,11 @@ constexpr uint32_t kWorkerFailuresToBlacklist = 3;
 constexpr int64_t kMinBackupAgeMs = 1000;
 
 const char* KindName(mrpb::TaskKind kind) {
-  return kind == mrpb::MAP ? "map" : "reduce";
+  switch (kind) {
+    case mrpb::MAP: return "map";
+    case mrpb::SAMPLE: return "sample";
+    default: return "reduce";
+  }
 }
 
 std::string RecordKey(const mrpb::RecordLocation& r) {
@@ -53,6 +57,26 @@ JobInProgress::JobInProgress(std::string id, mrpb::JobSpec spec,
     reduces_[i].kind = mrpb::REDUCE;
     reduces_[i].index = i;
   }
+  if (spec_.total_order() || spec_.traits().plans()) {
+    samples_.resize(1);
+    samples_[0].kind = mrpb::SAMPLE;
+  }
+}
+
+void JobInProgress::SetSample(std::string plan,
+                              std::vector<std::string> bounds) {
+  sampled_ = true;
+  plan_ = std::move(plan);
+  bounds_ = std::move(bounds);
+  if (!samples_.empty()) samples_[0].state = Task::State::kDone;
+}
+
+bool JobInProgress::ReadyToCommit() const {
+  if (!spec_.map_only()) return AllReducesDone();
+  for (const Task& t : maps_) {
+    if (t.state != Task::State::kDone) return false;
+  }
+  return true;
 }
 
 uint32_t JobInProgress::max_attempts() const {
@@ -80,7 +104,9 @@ Task* JobInProgress::NextTask(const std::string& worker_id,
                               const std::vector<std::string>& live_workers,
                               int64_t now_ms) {
   if (!running() || Blacklisted(worker_id, live_workers)) return nullptr;
-  std::vector<Task>& tasks = AllMapsDone() ? reduces_ : maps_;
+  std::vector<Task>& tasks = needs_sample() && !sampled_ ? samples_
+                             : AllMapsDone()             ? reduces_
+                                                         : maps_;
   bool pending = false;
   for (Task& task : tasks) {
     if (task.state != Task::State::kPending) continue;
@@ -117,7 +143,7 @@ Task* JobInProgress::Backup(std::vector<Task>& tasks,
     const RunningAttempt& a = t.running[0];
     const int64_t age = now_ms - a.start_ms;
     if (a.worker_id == worker_id || age < threshold) continue;
-    if (t.kind == mrpb::REDUCE && t.committing_attempt != 0) continue;
+    if (t.committing_attempt != 0) continue;
     if (age > slowest_age) {
       slowest = &t;
       slowest_age = age;
@@ -134,7 +160,9 @@ void JobInProgress::StartAttempt(Task* task, uint64_t attempt_id,
 
 Task* JobInProgress::FindRunning(mrpb::TaskKind kind, uint32_t index,
                                  uint64_t attempt_id) {
-  std::vector<Task>& tasks = kind == mrpb::MAP ? maps_ : reduces_;
+  std::vector<Task>& tasks = kind == mrpb::MAP      ? maps_
+                             : kind == mrpb::SAMPLE ? samples_
+                                                    : reduces_;
   if (index >= tasks.size()) return nullptr;
   Task* task = &tasks[index];
   if (task->state != Task::State::kRunning || !task->HasAttempt(attempt_id)) {
@@ -191,7 +219,7 @@ void JobInProgress::SetTaskCounters(Task* task,
 int64_t JobInProgress::MaxOverTasks(const std::string& name) const {
   int64_t max = 0;
   bool any = false;
-  for (const std::vector<Task>* tasks : {&maps_, &reduces_}) {
+  for (const std::vector<Task>* tasks : {&samples_, &maps_, &reduces_}) {
     for (const Task& t : *tasks) {
       auto it = t.done_counters.find(name);
       if (it == t.done_counters.end()) continue;
@@ -279,8 +307,9 @@ bool JobInProgress::NoteMalformedRecords(
 std::vector<uint64_t> JobInProgress::WorkerLost(const std::string& worker_id) {
   std::vector<uint64_t> lost;
   if (!running()) return lost;
-  const bool reduces_pending = !AllReducesDone();
-  for (std::vector<Task>* tasks : {&maps_, &reduces_}) {
+  // A map-only job's maps are committed output, not shuffle data.
+  const bool reduces_pending = !spec_.map_only() && !AllReducesDone();
+  for (std::vector<Task>* tasks : {&samples_, &maps_, &reduces_}) {
     for (Task& task : *tasks) {
       std::vector<uint64_t> here;
       for (const RunningAttempt& a : task.running) {
@@ -321,7 +350,7 @@ void JobInProgress::RelocateMapOutput(uint32_t map_index,
 std::vector<std::pair<uint64_t, std::string>> JobInProgress::RunningAttempts()
     const {
   std::vector<std::pair<uint64_t, std::string>> out;
-  for (const std::vector<Task>* tasks : {&maps_, &reduces_}) {
+  for (const std::vector<Task>* tasks : {&samples_, &maps_, &reduces_}) {
     for (const Task& task : *tasks) {
       for (const RunningAttempt& a : task.running) {
         out.emplace_back(a.id, a.worker_id);
@@ -333,7 +362,8 @@ std::vector<std::pair<uint64_t, std::string>> JobInProgress::RunningAttempts()
 
 bool JobInProgress::AllMapsDone() const {
   for (const Task& t : maps_) {
-    if (t.state != Task::State::kDone || t.done_worker_address.empty()) {
+    if (t.state != Task::State::kDone ||
+        (t.done_worker_address.empty() && !spec_.map_only())) {
       return false;
     }
   }
@@ -342,6 +372,7 @@ bool JobInProgress::AllMapsDone() const {
 
 int JobInProgress::RequeueUnlocatedMaps() {
   int n = 0;
+  if (spec_.map_only()) return 0;  // committed output, held by no worker
   for (Task& t : maps_) {
     if (t.state == Task::State::kDone && t.done_worker_address.empty()) {
       Requeue(&t);
@@ -379,6 +410,9 @@ mrstate::JobRecord JobInProgress::Record() const {
     stored->set_offset(m.offset());
     stored->set_reason(m.reason());
   }
+  r.set_sampled(sampled_);
+  r.set_plan(plan_);
+  for (const std::string& b : bounds_) r.add_partition_bounds(b);
   return r;
 }
 
@@ -391,7 +425,7 @@ bool JobInProgress::AllReducesDone() const {
 
 void JobInProgress::Finish(mrpb::JobState state, const std::string& error,
                            int64_t wall_ms) {
-  for (std::vector<Task>* tasks : {&maps_, &reduces_}) {
+  for (std::vector<Task>* tasks : {&samples_, &maps_, &reduces_}) {
     for (Task& t : *tasks) {
       if (t.state != Task::State::kRunning) continue;
       t.running.clear();
@@ -425,10 +459,12 @@ std::string JobInProgress::FailureMessage(const Task& task) const {
 
 void JobInProgress::RestoreMapDone(
     uint32_t index, uint64_t attempt_id,
-    const std::map<std::string, int64_t>& counters) {
+    const std::map<std::string, int64_t>& counters,
+    std::vector<mrpb::PartitionSize> partition_sizes) {
   Task& t = maps_[index];
   t.state = Task::State::kDone;
   t.done_attempt = attempt_id;
+  t.partition_sizes = std::move(partition_sizes);
   SetTaskCounters(&t, counters);
 }
 
@@ -466,6 +502,20 @@ mrpb::JobStatus JobInProgress::Status() const {
   for (const std::string& f : input_files_) s.add_input_files(f);
   for (const auto& r : skipped_) *s.add_skipped_records() = r;
   for (const auto& r : malformed_) *s.add_malformed_records() = r;
+  // Over the maps done: a re-run map counts once, with its latest output.
+  std::vector<mrpb::PartitionSize> partitions(reduces_.size());
+  for (const Task& t : maps_) {
+    if (t.state != Task::State::kDone) continue;
+    for (size_t p = 0; p < t.partition_sizes.size() && p < partitions.size();
+         ++p) {
+      partitions[p].set_records(partitions[p].records() +
+                                t.partition_sizes[p].records());
+      partitions[p].set_bytes(partitions[p].bytes() +
+                              t.partition_sizes[p].bytes());
+    }
+  }
+  for (auto& p : partitions) *s.add_partitions() = std::move(p);
+  s.set_sampled(sampled_);
   return s;
 }
 

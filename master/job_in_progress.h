@@ -1,4 +1,5 @@
-// One job's task table on the master: its map and reduce tasks, their
+// One job's task table on the master: its sample task (jobs that sort
+// totally or plan: it runs before the maps), its map and reduce tasks, their
 // attempts, and the job's counters.
 //
 // A task may have more than one attempt running: a backup of a straggler
@@ -44,7 +45,8 @@ struct Task {
   std::string last_error;
   std::set<std::string> failed_on;  // workers where an attempt failed
 
-  // Reduces: the attempt the master told to commit (0 when none yet).
+  // Reduces, and maps of a map-only job: the attempt the master told to
+  // commit (0 when none yet).
   uint64_t committing_attempt = 0;
 
   // Maps, once done: whose output the reduces fetch.
@@ -56,6 +58,9 @@ struct Task {
   // what a later attempt counts if the task must run again (see
   // JobInProgress::counters_ for how tasks' counters combine).
   std::map<std::string, int64_t> done_counters;
+
+  // Maps, once done: their output per reduce partition.
+  std::vector<mrpb::PartitionSize> partition_sizes;
 
   // Maps: crashes per input record ("path\0offset"), and records to skip.
   std::map<std::string, uint32_t> crashes;
@@ -86,9 +91,28 @@ class JobInProgress {
   Task* map(uint32_t index) { return &maps_[index]; }
   Task* reduce(uint32_t index) { return &reduces_[index]; }
 
-  // A task for `worker_id` to run: a pending map, or once every map is done,
-  // a pending reduce; failing those, near the end of a phase, a backup of a
-  // straggler running elsewhere. A task that failed on this worker goes
+  // Whether a sample task runs before the maps (--total-order, or a job
+  // that plans), and whether it has finished: then its findings are plan()
+  // and partition_bounds().
+  bool needs_sample() const { return !samples_.empty(); }
+  bool sampled() const { return sampled_; }
+  const std::string& plan() const { return plan_; }
+  const std::vector<std::string>& partition_bounds() const { return bounds_; }
+  // Records what the sample task found.
+  void SetSample(std::string plan, std::vector<std::string> bounds);
+
+  // Whether the task's attempts ask the master before they commit output:
+  // reduces, and the maps of a map-only job.
+  bool Commits(const Task& task) const {
+    return task.kind == mrpb::REDUCE ||
+           (task.kind == mrpb::MAP && spec_.map_only());
+  }
+  // Every task whose output is the job's output is done: the job commits.
+  bool ReadyToCommit() const;
+
+  // A task for `worker_id` to run: the sample task first, then a pending
+  // map, or once every map is done, a pending reduce; failing those, near
+  // the end of a phase, a backup of a straggler running elsewhere. A task that failed on this worker goes
   // elsewhere while some live worker has not failed it; a worker on which
   // this job's tasks keep failing gets none while others remain. nullptr
   // when there is nothing.
@@ -151,7 +175,7 @@ class JobInProgress {
   // The running attempts, with the worker each runs on.
   std::vector<std::pair<uint64_t, std::string>> RunningAttempts() const;
 
-  // Every map is done and its output located.
+  // Every map is done and its output located (a map-only job's: committed).
   bool AllMapsDone() const;
   bool AllReducesDone() const;
 
@@ -181,7 +205,8 @@ class JobInProgress {
   // Restores state recorded before a master restart. A restored map has no
   // location until a worker reports holding its output.
   void RestoreMapDone(uint32_t index, uint64_t attempt_id,
-                      const std::map<std::string, int64_t>& counters);
+                      const std::map<std::string, int64_t>& counters,
+                      std::vector<mrpb::PartitionSize> partition_sizes);
   void RestoreReduceDone(uint32_t index,
                          const std::map<std::string, int64_t>& counters);
 
@@ -209,8 +234,12 @@ class JobInProgress {
   mrpb::JobState state_ = mrpb::JOB_RUNNING;
   std::string error_;
   int64_t finish_wall_ms_ = 0;
+  std::vector<Task> samples_;  // the sample task, when the job needs one
   std::vector<Task> maps_;
   std::vector<Task> reduces_;
+  bool sampled_ = false;
+  std::string plan_;
+  std::vector<std::string> bounds_;
   // The job's counters: over every task's done_counters, the sum, or for a
   // counter whose name starts with "max " (IsMaxCounter(), mr/mapreduce.h)
   // the maximum.

@@ -91,8 +91,8 @@ TEST(JobInProgressCountersTest, ATaskRunAgainReplacesItsMaxToo) {
 
 TEST(JobInProgressCountersTest, RestoredTasksCombineByTheSameRule) {
   JobInProgress job = MakeJob(2, 1);
-  job.RestoreMapDone(0, 1, {{"map input records", 5}, {"max task memory bytes", 40}});
-  job.RestoreMapDone(1, 2, {{"map input records", 6}, {"max task memory bytes", 90}});
+  job.RestoreMapDone(0, 1, {{"map input records", 5}, {"max task memory bytes", 40}}, {});
+  job.RestoreMapDone(1, 2, {{"map input records", 6}, {"max task memory bytes", 90}}, {});
   job.RestoreReduceDone(0, {{"reduce output records", 3}, {"max task memory bytes", 60}});
   EXPECT_EQ(Counter(job, "map input records"), 11);
   EXPECT_EQ(Counter(job, "reduce output records"), 3);

@@ -128,10 +128,22 @@ absl::Status JobTracker::Restore() {
         loc->set_reason(m.reason());
       }
       job->NoteMalformedRecords(malformed);
+      if (r.sampled()) {
+        job->SetSample(r.plan(), std::vector<std::string>(
+                                     r.partition_bounds().begin(),
+                                     r.partition_bounds().end()));
+      }
       for (const mrstate::TaskRecord& t : state->tasks[r.job_id()]) {
         const CounterMap counters = CountersFromProto(t.counters());
         if (t.kind() == mrstate::MAP && t.index() < job->num_maps()) {
-          job->RestoreMapDone(t.index(), t.attempt_id(), counters);
+          std::vector<mrpb::PartitionSize> sizes;
+          for (const mrstate::PartitionSize& p : t.partition_sizes()) {
+            sizes.emplace_back();
+            sizes.back().set_records(p.records());
+            sizes.back().set_bytes(p.bytes());
+          }
+          job->RestoreMapDone(t.index(), t.attempt_id(), counters,
+                              std::move(sizes));
         } else if (t.kind() == mrstate::REDUCE &&
                    t.index() < job->spec().num_reduces()) {
           job->RestoreReduceDone(t.index(), counters);
@@ -142,7 +154,7 @@ absl::Status JobTracker::Restore() {
         job->Finish(job_state, r.error(), r.finish_time_ms());
         // Killed before it removed its staging directory, if it had one.
         ended_staging_.emplace_back(r.spec().output_dir(), r.job_id());
-      } else if (job->AllReducesDone()) {
+      } else if (job->ReadyToCommit()) {
         to_commit.push_back(r.job_id());  // died while committing
         committing_jobs_.insert(r.job_id());
       } else {
@@ -188,6 +200,11 @@ void JobTracker::PersistTask(
   r.set_index(task.index);
   r.set_attempt_id(task.done_attempt);
   CountersToProto(counters, r.mutable_counters());
+  for (const mrpb::PartitionSize& p : task.partition_sizes) {
+    mrstate::PartitionSize* stored = r.add_partition_sizes();
+    stored->set_records(p.records());
+    stored->set_bytes(p.bytes());
+  }
   pending_writes_.PutTask(job.id(), r);
 }
 

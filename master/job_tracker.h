@@ -124,6 +124,10 @@ class JobTracker {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
 
+  // Why a successful sample task's findings cannot be used ("" when they
+  // can).
+  static std::string CheckSample(const JobInProgress& job,
+                                 const mrpb::TaskReport& report);
   void ProcessReport(WorkerState* worker, const mrpb::TaskReport& report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops attempts handed to `worker` in a response it never got.

@@ -86,6 +86,7 @@ void JobTracker::CommitJob(const std::string& job_id) {
   const absl::Status recorded = FlushWrites();
   std::string output_dir, token;
   uint32_t num_parts = 0;
+  OutputLayout::Parts parts = OutputLayout::Parts::kReduce;
   OutputLayout::CommitOptions options;
   {
     absl::MutexLock lock(&mu_);
@@ -96,7 +97,12 @@ void JobTracker::CommitJob(const std::string& job_id) {
     }
     const JobInProgress& job = *it->second;
     output_dir = job.spec().output_dir();
-    num_parts = job.spec().num_reduces();
+    if (job.spec().map_only()) {
+      num_parts = job.num_maps();
+      parts = OutputLayout::Parts::kMap;
+    } else {
+      num_parts = job.spec().num_reduces();
+    }
     options.overwrite = job.spec().overwrite();
     token = OutputLayout(output_dir, job_id).CommitToken(job.submit_wall_ms());
   }
@@ -107,7 +113,8 @@ void JobTracker::CommitJob(const std::string& job_id) {
   // whatever step it was at.
   absl::Status s =
       recorded.ok()
-          ? OutputLayout(output_dir, job_id).Commit(num_parts, token, options)
+          ? OutputLayout(output_dir, job_id, parts)
+                .Commit(num_parts, token, options)
           : Prepend(recorded, "the master cannot record the reduces' commits");
   {
     absl::MutexLock lock(&mu_);

@@ -21,6 +21,17 @@ constexpr int64_t kIdleLongPollMs = 500;
 
 }  // namespace
 
+std::string JobTracker::CheckSample(const JobInProgress& job,
+                                    const mrpb::TaskReport& report) {
+  if (!job.spec().total_order()) return {};
+  const uint32_t reduces = job.spec().num_reduces();
+  if (static_cast<uint32_t>(report.partition_bounds_size()) + 1 != reduces) {
+    return absl::StrCat("the sample gave ", report.partition_bounds_size(),
+                        " partition bounds for ", reduces, " reduces");
+  }
+  return {};
+}
+
 mrpb::RegisterWorkerResponse JobTracker::Register(
     const mrpb::RegisterWorkerRequest& request) {
   WriteOnReturn write_on_return{this};
@@ -156,9 +167,29 @@ void JobTracker::ProcessReport(WorkerState* worker,
     return;
   }
   if (report.state() == mrpb::ATTEMPT_SUCCEEDED) {
-    if (task->kind == mrpb::REDUCE && task->committing_attempt != attempt) {
+    if (job->Commits(*task) && task->committing_attempt != attempt) {
       job->AttemptFailed(task, attempt, "reported success without commit approval");
       return;
+    }
+    if (task->kind == mrpb::SAMPLE) {
+      if (std::string why = CheckSample(*job, report); !why.empty()) {
+        MR_LOG(WARNING) << job->id() << " sample attempt " << attempt << ": "
+                        << why;
+        if (!job->AttemptFailed(task, attempt, why)) {
+          EndJob(job, mrpb::JOB_FAILED, job->FailureMessage(*task));
+        }
+        return;
+      }
+      job->SetSample(report.plan(),
+                     std::vector<std::string>(report.partition_bounds().begin(),
+                                              report.partition_bounds().end()));
+      MR_LOG(INFO) << job->id() << " sampled its input: "
+                   << report.partition_bounds_size() << " partition bounds, a "
+                   << report.plan().size() << "-byte plan";
+    }
+    if (task->kind == mrpb::MAP) {
+      task->partition_sizes.assign(report.partition_sizes().begin(),
+                                   report.partition_sizes().end());
     }
     const CounterMap counters = CountersFromProto(report.counters());
     for (const RunningAttempt& loser :
@@ -170,14 +201,18 @@ void JobTracker::ProcessReport(WorkerState* worker,
       // Kept in the job's record, so that they survive a master restart.
       if (job->NoteMalformedRecords(report.malformed_records())) Persist(*job);
     }
-    PersistTask(*job, *task, counters);
-    if (task->kind == mrpb::REDUCE && job->AllReducesDone() &&
+    if (task->kind == mrpb::SAMPLE) {
+      Persist(*job);  // the job's record holds what the sample found
+    } else {
+      PersistTask(*job, *task, counters);
+    }
+    if (job->Commits(*task) && job->ReadyToCommit() &&
         committing_jobs_.insert(job->id()).second) {
       commit_queue_.push_back(job->id());  // RunOutputWork() commits it
     }
     return;
   }
-  if (task->kind == mrpb::REDUCE && task->committing_attempt != 0 &&
+  if (job->Commits(*task) && task->committing_attempt != 0 &&
       task->committing_attempt != attempt) {
     job->AttemptAbandoned(task, attempt);  // lost the commit to another
     return;
@@ -271,10 +306,24 @@ void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
                      << " on " << worker->id;
       }
       for (const auto& r : task->skip) *a->add_skip_records() = r;
-      if (task->kind == mrpb::MAP) {
-        *a->mutable_split() = job->split(task->index);
+      a->set_num_maps(job->num_maps());
+      if (task->kind == mrpb::SAMPLE) {
+        // It samples every split: their chunks, one after another.
+        for (uint32_t m = 0; m < job->num_maps(); ++m) {
+          for (const auto& c : job->split(m).chunks()) {
+            *a->mutable_split()->add_chunks() = c;
+          }
+        }
       } else {
-        for (const auto& loc : job->MapOutputs()) *a->add_map_outputs() = loc;
+        a->set_plan(job->plan());
+        for (const std::string& b : job->partition_bounds()) {
+          a->add_partition_bounds(b);
+        }
+        if (task->kind == mrpb::MAP) {
+          *a->mutable_split() = job->split(task->index);
+        } else {
+          for (const auto& loc : job->MapOutputs()) *a->add_map_outputs() = loc;
+        }
       }
       if (free_slots > 0 && !(task->kind == mrpb::MAP && map_slots > 0)) {
         --free_slots;
@@ -296,9 +345,12 @@ mrpb::CommitTaskResponse JobTracker::Commit(
     response.set_reason("the job is no longer running");
     return response;
   }
-  Task* task = it->second->FindRunning(mrpb::REDUCE, request.task_index(),
+  // Workers from before map-only jobs send no kind: theirs are reduces.
+  const mrpb::TaskKind kind =
+      request.kind() == mrpb::MAP ? mrpb::MAP : mrpb::REDUCE;
+  Task* task = it->second->FindRunning(kind, request.task_index(),
                                        request.attempt_id());
-  if (task == nullptr) {
+  if (task == nullptr || !it->second->Commits(*task)) {
     response.set_reason("this attempt is no longer the task's current one");
     return response;
   }

@@ -9,6 +9,7 @@
 #include "common/proto_maps.h"
 #include "common/status_macros.h"
 #include "master/input_splitter.h"
+#include "master/plugin_validator.h"
 
 namespace mr {
 namespace {
@@ -39,6 +40,19 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
   spec = request.spec();
   if (std::optional<Refusal> r = CheckSpec(&spec, request.plugin())) return *r;
 
+  if (spec.traits().generates_input()) {
+    absl::StatusOr<std::string> output = ResolvePath(spec.output_dir());
+    if (!output.ok()) {
+      return Refusal{R::INVALID_SPEC, std::string(output.status().message())};
+    }
+    checked.given_output = spec.output_dir();
+    if (*output == "/") return Refusal{R::INVALID_SPEC, "the output cannot be /"};
+    spec.set_output_dir(*output);
+    checked.paths.output = *output;
+    // Each map generates its share: its split names no file.
+    checked.splits.resize(spec.num_maps());
+    return checked;
+  }
   std::vector<std::string> patterns(spec.inputs().begin(), spec.inputs().end());
   std::vector<std::string> input_dirs;
   auto files = ExpandInputs(patterns, &input_dirs);
@@ -82,14 +96,6 @@ std::optional<JobValidator::Refusal> JobValidator::CheckSpec(
     return Refusal{R::INVALID_SPEC,
                    "the output directory must be an absolute path"};
   }
-  if (spec->inputs().empty()) {
-    return Refusal{R::INVALID_SPEC, "no input given"};
-  }
-  if (spec->num_reduces() == 0) spec->set_num_reduces(kDefaultReduces);
-  if (spec->num_reduces() > kMaxReduces) {
-    return Refusal{R::INVALID_SPEC,
-                   absl::StrCat("at most ", kMaxReduces, " reduces")};
-  }
   if (spec->split_size() == 0) spec->set_split_size(kDefaultSplitSize);
   if (spec->sort_buffer_bytes() == 0) {
     spec->set_sort_buffer_bytes(kDefaultSortBufferBytes);
@@ -131,7 +137,8 @@ std::optional<JobValidator::Refusal> JobValidator::CheckSpec(
     if (!refusal.empty()) {
       return Refusal{R::BAD_PARAMS, refusal};
     }
-    return std::nullopt;
+    *spec->mutable_traits() = TraitsToProto((*loaded)->job()->Traits());
+    return CheckShape(spec);
   }
   if (plugin.empty()) {
     return Refusal{R::BAD_PLUGIN,
@@ -145,12 +152,118 @@ std::optional<JobValidator::Refusal> JobValidator::CheckSpec(
   if (!options_.plugin_validator) {
     return Refusal{R::BAD_PLUGIN, "this master does not accept plugins"};
   }
-  absl::Status valid =
+  absl::StatusOr<mrpb::JobTraits> traits =
       options_.plugin_validator(plugins_->PathOf(*hash), *spec);
-  if (!valid.ok()) {
+  if (!traits.ok()) {
+    const absl::Status& s = traits.status();
     return Refusal{
-        absl::IsInvalidArgument(valid) ? R::BAD_PARAMS : R::BAD_PLUGIN,
-        absl::StrCat("plugin ", spec->plugin_name(), ": ", valid.message())};
+        absl::IsInvalidArgument(s) ? R::BAD_PARAMS : R::BAD_PLUGIN,
+        absl::StrCat("plugin ", spec->plugin_name(), ": ", s.message())};
+  }
+  *spec->mutable_traits() = *traits;
+  return CheckShape(spec);
+}
+
+std::optional<JobValidator::Refusal> JobValidator::CheckShape(
+    mrpb::JobSpec* spec) {
+  const mrpb::JobTraits& traits = spec->traits();
+  const std::string job = spec->app().empty()
+                              ? absl::StrCat("plugin ", spec->plugin_name())
+                              : absl::StrCat("app ", spec->app());
+  if (traits.generates_input()) {
+    if (!spec->inputs().empty()) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("the ", job,
+                                  " generates its input: give --maps, "
+                                  "not --input")};
+    }
+    if (spec->num_maps() == 0) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("the ", job,
+                                  " generates its input: give --maps M")};
+    }
+    if (spec->num_maps() > kMaxMaps) {
+      return Refusal{R::INVALID_SPEC, absl::StrCat("at most ", kMaxMaps,
+                                                   " maps, got ",
+                                                   spec->num_maps())};
+    }
+  } else {
+    if (spec->inputs().empty()) {
+      return Refusal{R::INVALID_SPEC, "no input given"};
+    }
+    if (spec->num_maps() != 0) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("--maps is only for apps that generate "
+                                  "their input; the ",
+                                  job, " reads its input's splits")};
+    }
+  }
+  if (traits.map_only()) spec->set_map_only(true);
+  if (traits.total_order()) spec->set_total_order(true);
+  // The job's own formats, where the submission names none.
+  if (traits.record_bytes() > 0 && spec->input_formats().empty() &&
+      !traits.generates_input()) {
+    mrpb::InputFormat* f = spec->add_input_formats();
+    f->set_kind(mrpb::InputFormat::FIXED);
+    f->set_record_bytes(traits.record_bytes());
+  }
+  if (traits.raw_output() && spec->output_format() == mrpb::OUTPUT_TEXT) {
+    spec->set_output_format(mrpb::OUTPUT_BINARY);
+  }
+  if (spec->input_formats_size() > 1 &&
+      spec->input_formats_size() != spec->inputs_size()) {
+    return Refusal{R::INVALID_SPEC,
+                   absl::StrCat("give one input format for all inputs or one "
+                                "per input; got ",
+                                spec->input_formats_size(), " for ",
+                                spec->inputs_size(), " inputs")};
+  }
+  for (const mrpb::InputFormat& f : spec->input_formats()) {
+    if (f.kind() == mrpb::InputFormat::FIXED &&
+        (f.record_bytes() == 0 || f.record_bytes() > kMaxFixedRecordBytes)) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("fixed-length records must be 1 to ",
+                                  kMaxFixedRecordBytes, " bytes, got ",
+                                  f.record_bytes())};
+    }
+    if (f.kind() != mrpb::InputFormat::TEXT &&
+        f.kind() != mrpb::InputFormat::FIXED) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("input format ",
+                                  mrpb::InputFormat::Kind_Name(f.kind()),
+                                  " is not supported yet")};
+    }
+  }
+  if (spec->output_format() == mrpb::OUTPUT_JSONL) {
+    return Refusal{R::INVALID_SPEC, "output format JSONL is not supported yet"};
+  }
+  if (spec->map_only()) {
+    if (spec->total_order() || traits.plans()) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("the ", job,
+                                  " samples its input to partition it, which "
+                                  "a map-only job (--reduces 0) does not do")};
+    }
+    if (traits.num_reduces() > 0) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("the ", job, " runs ", traits.num_reduces(),
+                                  " reduces; it cannot be map-only "
+                                  "(--reduces 0)")};
+    }
+    spec->set_num_reduces(0);
+    return std::nullopt;
+  }
+  if ((spec->total_order() || traits.plans()) && traits.generates_input()) {
+    return Refusal{R::INVALID_SPEC,
+                   absl::StrCat("the ", job,
+                                " generates its input: there is no input to "
+                                "sample for --total-order")};
+  }
+  if (traits.num_reduces() > 0) spec->set_num_reduces(traits.num_reduces());
+  if (spec->num_reduces() == 0) spec->set_num_reduces(kDefaultReduces);
+  if (spec->num_reduces() > kMaxReduces) {
+    return Refusal{R::INVALID_SPEC,
+                   absl::StrCat("at most ", kMaxReduces, " reduces")};
   }
   return std::nullopt;
 }

@@ -61,6 +61,9 @@ class JobValidator {
   // The spec's own fields, the app or plugin, and its parameters.
   std::optional<Refusal> CheckSpec(mrpb::JobSpec* spec,
                                    const std::string& plugin) const;
+  // Inputs or generated maps, map-only, total order and the number of
+  // reduces, once the job's traits are known.
+  static std::optional<Refusal> CheckShape(mrpb::JobSpec* spec);
 
   const MasterOptions& options_;  // the tracker's, which outlives this
   PluginStore* const plugins_;

@@ -7,16 +7,18 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "proto/job.pb.h"
 
 namespace mr {
 
 // Checks, outside the master's address space, that a plugin loads and
-// accepts the job's parameters. Returns FailedPrecondition when it does not
-// load (or has no job factory), InvalidArgument when Setup() refuses the
-// parameters; the message says why.
-using PluginValidator = std::function<absl::Status(
+// accepts the job's parameters, and returns the job's traits
+// (Job::Traits()). FailedPrecondition when it does not load (or has no job
+// factory), InvalidArgument when Setup() refuses the parameters; the
+// message says why.
+using PluginValidator = std::function<absl::StatusOr<mrpb::JobTraits>(
     const std::string& plugin_path, const mrpb::JobSpec& spec)>;
 
 struct MasterOptions {

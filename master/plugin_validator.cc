@@ -16,10 +16,21 @@
 
 namespace mr {
 
-absl::Status ValidatePluginInChild(const std::string& self_exe,
-                                   const std::string& scratch_dir,
-                                   const std::string& plugin_path,
-                                   const mrpb::JobSpec& spec) {
+mrpb::JobTraits TraitsToProto(const JobTraits& traits) {
+  mrpb::JobTraits out;
+  out.set_generates_input(traits.generates_input);
+  out.set_map_only(traits.map_only);
+  out.set_total_order(traits.total_order);
+  out.set_plans(traits.plans);
+  out.set_record_bytes(traits.record_bytes);
+  out.set_raw_output(traits.raw_output);
+  out.set_num_reduces(traits.num_reduces);
+  return out;
+}
+
+absl::StatusOr<mrpb::JobTraits> ValidatePluginInChild(
+    const std::string& self_exe, const std::string& scratch_dir,
+    const std::string& plugin_path, const mrpb::JobSpec& spec) {
   static std::atomic<uint64_t> seq{0};
   const std::string base =
       absl::StrCat(scratch_dir, "/validate-", getpid(), "-", seq++);
@@ -37,6 +48,8 @@ absl::Status ValidatePluginInChild(const std::string& self_exe,
     (void)child.Wait();
   }
   std::string output = ReadFileToString(out_path).value_or("");
+  mrpb::JobSpec checked;
+  const absl::Status read_back = ReadProtoFile(spec_path, &checked);
   RemoveAll(spec_path).IgnoreError();
   RemoveAll(out_path).IgnoreError();
   // The last line the child printed is its verdict.
@@ -47,7 +60,10 @@ absl::Status ValidatePluginInChild(const std::string& self_exe,
   if (!exit.ok()) {
     return absl::FailedPreconditionError("loading it did not finish in 30 s");
   }
-  if (!exit->signaled && exit->code == kPluginOk) return absl::OkStatus();
+  if (!exit->signaled && exit->code == kPluginOk) {
+    if (!read_back.ok()) return read_back;
+    return checked.traits();
+  }
   if (!exit->signaled && exit->code == kPluginRefusesParams) {
     return absl::InvalidArgumentError(reason);
   }
@@ -75,6 +91,11 @@ int RunPluginValidation(const std::string& plugin_path,
   if (!refusal.empty()) {
     printf("%s\n", refusal.c_str());
     return kPluginRefusesParams;
+  }
+  *spec.mutable_traits() = TraitsToProto((*loaded)->job()->Traits());
+  if (absl::Status s = WriteProtoFile(spec_path, spec); !s.ok()) {
+    printf("%s\n", std::string(s.message()).c_str());
+    return kPluginDoesNotLoad;
   }
   return kPluginOk;
 }

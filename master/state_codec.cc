@@ -39,6 +39,9 @@ void CopyScalars(const From& from, To* to) {
   traits->set_map_only(from.traits().map_only());
   traits->set_total_order(from.traits().total_order());
   traits->set_plans(from.traits().plans());
+  traits->set_record_bytes(from.traits().record_bytes());
+  traits->set_raw_output(from.traits().raw_output());
+  traits->set_num_reduces(from.traits().num_reduces());
   if (!from.has_traits()) to->clear_traits();
   for (const auto& f : from.side_files()) {
     auto* out = to->add_side_files();

@@ -54,6 +54,9 @@ TEST(StateCodecTest, JobSpecRoundTrips) {
   spec.mutable_traits()->set_map_only(true);
   spec.mutable_traits()->set_total_order(true);
   spec.mutable_traits()->set_plans(true);
+  spec.mutable_traits()->set_record_bytes(100);
+  spec.mutable_traits()->set_raw_output(true);
+  spec.mutable_traits()->set_num_reduces(1);
   mrpb::SideFile* file = spec.add_side_files();
   file->set_name("lookupé.csv");
   file->set_hash("h");

@@ -38,8 +38,10 @@ void AddPeakMemoryCounters(mrpb::TaskKind kind, int64_t bytes,
                            mrpb::TaskReport* report) {
   CounterMap counters = CountersFromProto(report->counters());
   counters["max task memory bytes"] = bytes;
-  counters[kind == mrpb::MAP ? "max map task memory bytes"
-                             : "max reduce task memory bytes"] = bytes;
+  if (kind != mrpb::SAMPLE) {
+    counters[kind == mrpb::MAP ? "max map task memory bytes"
+                               : "max reduce task memory bytes"] = bytes;
+  }
   CountersToProto(counters, report->mutable_counters());
 }
 
@@ -240,7 +242,9 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
     }
   } else if (!result.ok()) {
     outcome = absl::InternalError(result.error());
-  } else if (a.kind() == mrpb::MAP) {
+  } else if (a.kind() == mrpb::SAMPLE) {
+    outcome = absl::OkStatus();  // its findings travel in the report
+  } else if (a.kind() == mrpb::MAP && !a.spec().map_only()) {
     std::vector<std::string> files(result.sst_files().begin(),
                                    result.sst_files().end());
     outcome = store_->IngestMapOutput(a.job_id(), a.task_index(),
@@ -254,13 +258,16 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
       }
     }
   } else {
-    outcome = CommitReduce(a);
+    outcome = CommitOutput(a);  // a reduce's, or a map-only job's map's
   }
   if (outcome.ok()) {
     *report->mutable_counters() = result.counters();
     *report->mutable_malformed_records() = result.malformed_records();
+    *report->mutable_partition_sizes() = result.partition_sizes();
+    report->set_plan(result.plan());
+    *report->mutable_partition_bounds() = result.partition_bounds();
     AddPeakMemoryCounters(a.kind(), exit->max_rss_bytes, report);
-  } else if (a.kind() == mrpb::REDUCE) {
+  } else if (WritesOutput(a)) {
     RemoveAttemptOutput(a);
   }
   if (absl::Status s = RemoveAll(scratch); !s.ok()) {
@@ -269,7 +276,7 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   return outcome;
 }
 
-absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a) {
+absl::Status TaskRunner::CommitOutput(const mrpb::TaskAssignment& a) {
   mrpb::CommitTaskRequest request;
   {
     absl::MutexLock lock(&mu_);
@@ -278,6 +285,7 @@ absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a) {
   request.set_job_id(a.job_id());
   request.set_task_index(a.task_index());
   request.set_attempt_id(a.attempt_id());
+  request.set_kind(a.kind());
   mrpb::CommitTaskResponse response;
   grpc::Status rpc;
   for (int tries = 0; tries < 5; ++tries) {
@@ -292,12 +300,22 @@ absl::Status TaskRunner::CommitReduce(const mrpb::TaskAssignment& a) {
     return absl::AbortedError(
         absl::StrCat("commit refused: ", response.reason()));
   }
-  return OutputLayout(a.spec().output_dir(), a.job_id())
-      .CommitAttempt(a.attempt_id(), a.task_index());
+  return Layout(a).CommitAttempt(a.attempt_id(), a.task_index());
 }
 
 void TaskRunner::RemoveAttemptOutput(const mrpb::TaskAssignment& a) {
-  OutputLayout(a.spec().output_dir(), a.job_id()).RemoveAttempt(a.attempt_id());
+  Layout(a).RemoveAttempt(a.attempt_id());
+}
+
+bool TaskRunner::WritesOutput(const mrpb::TaskAssignment& a) {
+  return a.kind() == mrpb::REDUCE ||
+         (a.kind() == mrpb::MAP && a.spec().map_only());
+}
+
+OutputLayout TaskRunner::Layout(const mrpb::TaskAssignment& a) {
+  return OutputLayout(a.spec().output_dir(), a.job_id(),
+                      a.kind() == mrpb::MAP ? OutputLayout::Parts::kMap
+                                            : OutputLayout::Parts::kReduce);
 }
 
 absl::StatusOr<std::string> TaskRunner::PluginPath(const mrpb::JobSpec& spec) {

@@ -20,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/output_layout.h"
 #include "common/subprocess.h"
 #include "proto/worker.grpc.pb.h"
 #include "worker/shuffle_store.h"
@@ -69,11 +70,15 @@ class TaskRunner {
   // attempt's outcome (OK = succeeded), counters set on success.
   absl::Status Execute(Attempt* attempt, mrpb::TaskReport* report);
   absl::StatusOr<std::string> PluginPath(const mrpb::JobSpec& spec);
-  // Removes a reduce attempt's uncommitted output directory.
+  // Removes an attempt's uncommitted output directory.
   void RemoveAttemptOutput(const mrpb::TaskAssignment& a);
-  // Asks the master whether the reduce attempt may commit, and if so moves
-  // its file into the job's staged output (OutputLayout::CommitAttempt()).
-  absl::Status CommitReduce(const mrpb::TaskAssignment& a);
+  // Asks the master whether the attempt (a reduce, or a map of a map-only
+  // job) may commit, and if so moves its file into the job's staged output
+  // (OutputLayout::CommitAttempt()).
+  absl::Status CommitOutput(const mrpb::TaskAssignment& a);
+  // Whether the attempt writes a part file of the job's output.
+  static bool WritesOutput(const mrpb::TaskAssignment& a);
+  static OutputLayout Layout(const mrpb::TaskAssignment& a);
 
   const WorkerOptions options_;
   ShuffleStore* const store_;

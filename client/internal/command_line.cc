@@ -25,8 +25,10 @@ std::string MakeUsage() {
 The master's address comes from --master, or else from $MR_MASTER.
 
 commands:
-  submit (--app NAME | --plugin FILE.so) --input PATH... --output DIR
-         [--reduces R] [--split-size BYTES] [--param KEY=VALUE]...
+  submit (--app NAME | --plugin FILE.so) (--input PATH... | --maps M)
+         --output DIR [--reduces R] [--total-order] [--split-size BYTES]
+         [--input-format FORMAT] [--output-format FORMAT]
+         [--param KEY=VALUE]...
          [--overwrite] [--name NAME] [--max-attempts N]
          [--max-skipped-records N] [--no-speculation] [--request-id ID]
          [--sort-buffer-mb N] [--merge-factor F] [--max-record-bytes BYTES]
@@ -36,7 +38,14 @@ commands:
       repeat. With --wait, shows progress on stderr and prints the final
       status; --json prints it as JSON. --reduces: reduce tasks, one part
       file each (default )",
-      kDefaultReduces, R"(). --split-size: input bytes per map task
+      kDefaultReduces, R"(); 0: a map-only job, one part-m file per map).
+      --maps: for an app that generates its input (teragen), how many maps.
+      --total-order: partition by key ranges sampled from the input, so
+      that the part files concatenated are sorted by key.
+      --input-format: text (lines, the default) or fixed:BYTES (binary
+      records of BYTES each). --output-format: text ("key value"), tsv,
+      csv or binary (key and value bytes, nothing added); the default is
+      the app's (text for most). --split-size: input bytes per map task
       (default )",
       kDefaultSplitSize >> 20, R"( MiB). --max-attempts: how many times a
       task may fail before the job fails (default )",
@@ -66,7 +75,8 @@ commands:
   workers [--json]      the live workers
   help                  this text
 
-exit status: 0 success; 1 the job failed or was killed (submit --wait);
+exit status: 0 success; 1 the job failed or was killed, or its checks
+failed (the "check failures" counter, submit --wait);
 2 refused or usage error; 3 master unreachable.
 )");
 }
@@ -114,6 +124,33 @@ absl::StatusOr<uint64_t> ParsePositive(const std::string& flag,
   }
   if (v == 0) return bad;
   return v;
+}
+
+// --input-format: "text" or "fixed:BYTES".
+absl::StatusOr<mrpb::InputFormat> ParseInputFormat(const std::string& text) {
+  mrpb::InputFormat f;
+  if (text == "text") return f;
+  if (absl::StartsWith(text, "fixed:")) {
+    absl::StatusOr<uint64_t> n =
+        ParsePositive("--input-format fixed:BYTES", text.substr(6),
+                      kMaxFixedRecordBytes);
+    if (!n.ok()) return n.status();
+    f.set_kind(mrpb::InputFormat::FIXED);
+    f.set_record_bytes(static_cast<uint32_t>(*n));
+    return f;
+  }
+  return Usage(absl::StrCat("--input-format must be text or fixed:BYTES, got '",
+                            text, "'"));
+}
+
+// --output-format: text, tsv, csv or binary.
+absl::StatusOr<mrpb::OutputFormat> ParseOutputFormat(const std::string& text) {
+  if (text == "text") return mrpb::OUTPUT_TEXT;
+  if (text == "tsv") return mrpb::OUTPUT_TSV;
+  if (text == "csv") return mrpb::OUTPUT_CSV;
+  if (text == "binary") return mrpb::OUTPUT_BINARY;
+  return Usage(absl::StrCat(
+      "--output-format must be text, tsv, csv or binary, got '", text, "'"));
 }
 
 // Walks the arguments after the command. Each flag is "--name" or
@@ -187,7 +224,8 @@ absl::Status NoValue(const std::string& name, bool has_inline) {
 absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
                          CommandLine* cl) {
   std::string app, plugin, output, reduces, split_size, name, max_attempts,
-      max_skipped, request_id, sort_buffer_mb, merge_factor, max_record_bytes;
+      max_skipped, request_id, sort_buffer_mb, merge_factor, max_record_bytes,
+      maps, input_format, output_format;
   mrpb::JobSpec& spec = cl->spec;
   while (!cur->Done()) {
     if (!IsFlag(cur->Peek())) return cur->Unexpected(cur->Peek());
@@ -209,6 +247,9 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     if (flag == "--sort-buffer-mb") single = &sort_buffer_mb;
     if (flag == "--merge-factor") single = &merge_factor;
     if (flag == "--max-record-bytes") single = &max_record_bytes;
+    if (flag == "--maps") single = &maps;
+    if (flag == "--input-format") single = &input_format;
+    if (flag == "--output-format") single = &output_format;
     if (single != nullptr) {
       if (!single->empty()) return Usage(absl::StrCat(flag, " given twice"));
       absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
@@ -232,6 +273,9 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     } else if (flag == "--no-speculation") {
       if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
       spec.set_disable_speculation(true);
+    } else if (flag == "--total-order") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      spec.set_total_order(true);
     } else if (flag == "--overwrite") {
       if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
       spec.set_overwrite(true);
@@ -252,7 +296,14 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
   if (app.empty() && plugin.empty()) {
     return Usage("submit needs --app NAME or --plugin FILE");
   }
-  if (spec.inputs_size() == 0) return Usage("submit needs --input PATH...");
+  if (spec.inputs_size() == 0 && maps.empty()) {
+    return Usage("submit needs --input PATH... (or --maps M for an app "
+                 "that generates its input)");
+  }
+  if (spec.inputs_size() > 0 && !maps.empty()) {
+    return Usage("--maps is for apps that generate their input; not with "
+                 "--input");
+  }
   if (output.empty()) return Usage("submit needs --output DIR");
 
   spec.set_app(app);
@@ -265,11 +316,32 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
   if (!IsValidUtf8(request_id)) return Usage("--request-id must be UTF-8");
   if (!IsValidUtf8(app)) return Usage("--app must be UTF-8");
   cl->request_id = request_id;
-  if (!reduces.empty()) {
+  if (reduces == "0") {
+    spec.set_map_only(true);
+  } else if (!reduces.empty()) {
     absl::StatusOr<uint64_t> r = ParsePositive(
         "--reduces", reduces, std::numeric_limits<uint32_t>::max());
     if (!r.ok()) return r.status();
     spec.set_num_reduces(static_cast<uint32_t>(*r));
+  }
+  if (spec.map_only() && spec.total_order()) {
+    return Usage("--total-order needs reduces; not with --reduces 0");
+  }
+  if (!maps.empty()) {
+    absl::StatusOr<uint64_t> m =
+        ParsePositive("--maps", maps, std::numeric_limits<uint32_t>::max());
+    if (!m.ok()) return m.status();
+    spec.set_num_maps(static_cast<uint32_t>(*m));
+  }
+  if (!input_format.empty()) {
+    absl::StatusOr<mrpb::InputFormat> f = ParseInputFormat(input_format);
+    if (!f.ok()) return f.status();
+    *spec.add_input_formats() = *f;
+  }
+  if (!output_format.empty()) {
+    absl::StatusOr<mrpb::OutputFormat> f = ParseOutputFormat(output_format);
+    if (!f.ok()) return f.status();
+    spec.set_output_format(*f);
   }
   if (!split_size.empty()) {
     absl::StatusOr<uint64_t> s = ParsePositive(

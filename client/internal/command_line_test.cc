@@ -125,8 +125,18 @@ TEST(CommandLineTest, BadNumbers) {
   };
   EXPECT_EQ(with({"--reduces", "abc"}),
             "--reduces must be a positive integer, got 'abc'");
-  EXPECT_EQ(with({"--reduces", "0"}),
-            "--reduces must be a positive integer, got '0'");
+  EXPECT_EQ(with({"--reduces", "00"}),
+            "--reduces must be a positive integer, got '00'");
+  EXPECT_EQ(with({"--maps", "2"}),
+            "--maps is for apps that generate their input; not with --input");
+  EXPECT_EQ(with({"--reduces", "0", "--total-order"}),
+            "--total-order needs reduces; not with --reduces 0");
+  EXPECT_EQ(with({"--input-format", "csv:x"}),
+            "--input-format must be text or fixed:BYTES, got 'csv:x'");
+  EXPECT_EQ(with({"--input-format", "fixed:0"}),
+            "--input-format fixed:BYTES must be a positive integer, got '0'");
+  EXPECT_EQ(with({"--output-format", "xml"}),
+            "--output-format must be text, tsv, csv or binary, got 'xml'");
   EXPECT_EQ(with({"--reduces=-3"}),
             "--reduces must be a positive integer, got '-3'");
   EXPECT_EQ(with({"--reduces", "+3"}),
@@ -161,7 +171,10 @@ TEST(CommandLineTest, SubmitUsageErrors) {
   EXPECT_EQ(submit({"--app", "wc", "--input", "--output", "o"}),
             "--input needs at least one PATH");
   EXPECT_EQ(submit({"--app", "wc", "--output", "o"}),
-            "submit needs --input PATH...");
+            "submit needs --input PATH... (or --maps M for an app that "
+            "generates its input)");
+  EXPECT_EQ(submit({"--app", "teragen", "--maps", "0", "--output", "o"}),
+            "--maps must be a positive integer, got '0'");
   EXPECT_EQ(submit({"--app", "wc", "--input", "a"}),
             "submit needs --output DIR");
   EXPECT_EQ(submit({"--input", "a", "--output", "o"}),
@@ -260,6 +273,31 @@ TEST(CommandLineTest, SubmitMaxAttempts) {
   EXPECT_EQ(error({"--max-attempts"}), "--max-attempts needs a value");
   EXPECT_EQ(error({"--max-attempts", "3", "--max-attempts", "4"}),
             "--max-attempts given twice");
+}
+
+TEST(CommandLineTest, SubmitJobShapesAndFormats) {
+  absl::StatusOr<CommandLine> cl =
+      Parse({"--master", "h:1", "submit", "--app", "teragen", "--maps", "4",
+             "--reduces", "0", "--output", "o", "--param", "records=10",
+             "--output-format", "binary"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.inputs_size(), 0);
+  EXPECT_EQ(cl->spec.num_maps(), 4u);
+  EXPECT_TRUE(cl->spec.map_only());
+  EXPECT_EQ(cl->spec.num_reduces(), 0u);
+  EXPECT_EQ(cl->spec.output_format(), mrpb::OUTPUT_BINARY);
+
+  cl = Parse({"--master", "h:1", "submit", "--app", "terasort", "--input",
+              "a", "--output", "o", "--reduces", "3", "--total-order",
+              "--input-format=fixed:100", "--output-format", "tsv"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_FALSE(cl->spec.map_only());
+  EXPECT_TRUE(cl->spec.total_order());
+  EXPECT_EQ(cl->spec.num_reduces(), 3u);
+  ASSERT_EQ(cl->spec.input_formats_size(), 1);
+  EXPECT_EQ(cl->spec.input_formats(0).kind(), mrpb::InputFormat::FIXED);
+  EXPECT_EQ(cl->spec.input_formats(0).record_bytes(), 100u);
+  EXPECT_EQ(cl->spec.output_format(), mrpb::OUTPUT_TSV);
 }
 
 TEST(CommandLineTest, SubmitDataPathLimits) {

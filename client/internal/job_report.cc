@@ -10,6 +10,7 @@
 #include "client/internal/text_table.h"
 #include "common/names.h"
 #include "common/proto_maps.h"
+#include "mr/mapreduce.h"
 
 namespace mr {
 namespace client_internal {
@@ -75,6 +76,44 @@ std::string JobStateName(mrpb::JobState state) {
   }
 }
 
+std::string FormatCheckFailures(const mrpb::JobStatus& s) {
+  const int64_t failures = CheckFailures(s);
+  if (failures <= 0) return {};
+  return absl::StrCat("checks failed: ", failures,
+                      " (see the job's output)\n");
+}
+
+std::string FormatPartitions(const mrpb::JobStatus& s) {
+  const int n = s.partitions_size();
+  if (n == 0 || s.spec().map_only()) return {};
+  std::string out = "map output per reduce partition:\n";
+  std::vector<std::string> records, bytes;
+  size_t rw = 7, bw = 5;  // "records", "bytes"
+  for (const mrpb::PartitionSize& p : s.partitions()) {
+    records.push_back(absl::StrCat(p.records()));
+    bytes.push_back(absl::StrCat(p.bytes()));
+    rw = std::max(rw, records.back().size());
+    bw = std::max(bw, bytes.back().size());
+  }
+  const int shown = std::min(n, kMaxPartitionsShown);
+  absl::StrAppendFormat(&out, "  partition  %*s  %*s\n", static_cast<int>(rw),
+                        "records", static_cast<int>(bw), "bytes");
+  for (int p = 0; p < shown; ++p) {
+    absl::StrAppendFormat(&out, "  %9d  %*s  %*s\n", p, static_cast<int>(rw),
+                          records[p], static_cast<int>(bw), bytes[p]);
+  }
+  if (shown < n) absl::StrAppend(&out, "  ... ", n - shown, " more\n");
+  double ratio = 0;
+  const int skewed = SkewedPartition(s, &ratio);
+  if (skewed >= 0) {
+    absl::StrAppend(&out, "skew: partition ", skewed, " holds ",
+                    ratio == 0 ? std::string("bytes while the median is 0")
+                               : absl::StrFormat("%.1fx the median bytes", ratio),
+                    "\n");
+  }
+  return out;
+}
+
 std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
   const std::string& id = s.job_id();
   const int64_t end_ms = s.finish_time_ms() > 0 ? s.finish_time_ms() : now_ms;
@@ -104,7 +143,8 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
       break;
   }
   if (s.state() == mrpb::JOB_SUCCEEDED) {
-    const uint32_t parts = s.reduces_total();
+    const uint32_t parts =
+        s.spec().map_only() ? s.maps_total() : s.reduces_total();
     absl::StrAppend(&out, "output: ", EscapeName(s.spec().output_dir()), " (",
                     parts,
                     parts == 1 ? " part file)\n" : " part files)\n");
@@ -131,8 +171,33 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
     }
   }
   absl::StrAppend(&out, FormatMalformed(s));
+  absl::StrAppend(&out, FormatCheckFailures(s));
+  absl::StrAppend(&out, FormatPartitions(s));
   absl::StrAppend(&out, FormatCounters(s.counters()));
   return out;
+}
+
+int64_t CheckFailures(const mrpb::JobStatus& s) {
+  const CounterMap counters = CountersFromProto(s.counters());
+  auto it = counters.find(kCheckFailuresCounter);
+  return it == counters.end() ? 0 : it->second;
+}
+
+int SkewedPartition(const mrpb::JobStatus& s, double* ratio) {
+  const int n = s.partitions_size();
+  if (n < 2) return -1;
+  std::vector<uint64_t> bytes;
+  int largest = 0;
+  for (int p = 0; p < n; ++p) {
+    bytes.push_back(s.partitions(p).bytes());
+    if (bytes[p] > bytes[largest]) largest = p;
+  }
+  const uint64_t max = bytes[largest];
+  std::nth_element(bytes.begin(), bytes.begin() + n / 2, bytes.end());
+  const uint64_t median = bytes[n / 2];
+  if (max <= kSkewFactor * median) return -1;
+  *ratio = median == 0 ? 0 : static_cast<double>(max) / median;
+  return largest;
 }
 
 std::string FormatJobTable(const mrpb::ListJobsResponse& jobs) {

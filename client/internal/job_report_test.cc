@@ -40,6 +40,48 @@ TEST(JobReportTest, Succeeded) {
             "  spilled bytes compressed        0\n");
 }
 
+TEST(JobReportTest, PartitionsAndSkew) {
+  mrpb::JobStatus s = FixedStatus();
+  s.clear_counters();
+  const uint64_t bytes[] = {100, 120, 90, 500};
+  for (uint64_t b : bytes) {
+    mrpb::PartitionSize* p = s.add_partitions();
+    p->set_records(b / 10);
+    p->set_bytes(b);
+  }
+  double ratio = 0;
+  EXPECT_EQ(SkewedPartition(s, &ratio), 3);
+  EXPECT_DOUBLE_EQ(ratio, 500.0 / 120);  // the median of 4 is the upper one
+  EXPECT_EQ(FormatJobReport(s, 0),
+            "job job-000001 succeeded in 3.2 s\n"
+            "output: /abs/out (4 part files)\n"
+            "map output per reduce partition:\n"
+            "  partition  records  bytes\n"
+            "          0       10    100\n"
+            "          1       12    120\n"
+            "          2        9     90\n"
+            "          3       50    500\n"
+            "skew: partition 3 holds 4.2x the median bytes\n"
+            "counters: none\n");
+  // 4x the median is not yet skew.
+  s.mutable_partitions(3)->set_bytes(480);
+  EXPECT_EQ(SkewedPartition(s, &ratio), -1);
+}
+
+TEST(JobReportTest, CheckFailuresAndMapOnlyParts) {
+  mrpb::JobStatus s = FixedStatus();
+  s.mutable_spec()->set_map_only(true);
+  s.set_reduces_total(0);
+  CountersToProto({{"check failures", 2}}, s.mutable_counters());
+  EXPECT_EQ(CheckFailures(s), 2);
+  EXPECT_EQ(FormatJobReport(s, 0),
+            "job job-000001 succeeded in 3.2 s\n"
+            "output: /abs/out (8 part files)\n"
+            "checks failed: 2 (see the job's output)\n"
+            "counters:\n"
+            "  check failures  2\n");
+}
+
 TEST(JobReportTest, Running) {
   mrpb::JobStatus s = FixedStatus();
   s.set_state(mrpb::JOB_RUNNING);

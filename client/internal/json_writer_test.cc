@@ -52,7 +52,9 @@ TEST(JsonWriterTest, PrintsBytesAsStringsAndCountersAsAnObject) {
   }
  ],
  "malformedRecords": [],
- "retired": false
+ "retired": false,
+ "partitions": [],
+ "sampled": false
 }
 )");
 }

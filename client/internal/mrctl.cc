@@ -78,7 +78,11 @@ int Mrctl::Submit(const CommandLine& cl) {
   *out_ << (cl.json ? ToJson(*done)
                     : FormatJobReport(*done, clock_->WallMs()))
         << std::flush;
-  return done->state() == mrpb::JOB_SUCCEEDED ? kExitOk : kExitJobFailed;
+  // A job whose checks failed (teravalidate's order check) committed its
+  // report, but the caller's script must see the verdict.
+  return done->state() == mrpb::JOB_SUCCEEDED && CheckFailures(*done) == 0
+             ? kExitOk
+             : kExitJobFailed;
 }
 
 int Mrctl::Status(const CommandLine& cl) {

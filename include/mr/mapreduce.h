@@ -128,7 +128,23 @@ struct JobTraits {
   bool total_order = false;
   // Samples its input and plans the job before the maps: see Plan().
   bool plans = false;
+  // Reads its input as fixed-length binary records of this many bytes
+  // (InputRecord::line is one record) unless the submission names an
+  // input format (--input-format). 0: text lines.
+  uint32_t record_bytes = 0;
+  // Writes its output raw, the key's bytes then the value's with nothing
+  // added, unless the submission names an output format (--output-format).
+  bool raw_output = false;
+  // Runs exactly this many reduces, whatever the submission says (1 for a
+  // job whose reduce sees everything, such as a global check). 0: the
+  // submission's --reduces.
+  uint32_t num_reduces = 0;
 };
+
+// The counter of a job's failed checks (a validation job's verdict): a job
+// that ends with it above zero still commits its output, but `mrctl status`
+// flags it and `mrctl submit --wait` exits 1.
+inline constexpr char kCheckFailuresCounter[] = "check failures";
 
 // Map output collected from a sample of the input, sorted by key.
 using Sample = std::vector<std::pair<std::string, std::string>>;

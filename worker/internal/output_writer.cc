@@ -28,13 +28,48 @@ absl::Status OutputWriter::Open(const std::string& path) {
 }
 
 absl::Status OutputWriter::Write(std::string_view key, std::string_view value) {
-  buf_.append(key.data(), key.size());
-  if (!value.empty()) {
-    buf_.push_back(' ');
-    buf_.append(value.data(), value.size());
+  switch (format_) {
+    case mrpb::OUTPUT_BINARY:
+      buf_.append(key.data(), key.size());
+      buf_.append(value.data(), value.size());
+      break;
+    case mrpb::OUTPUT_TSV:
+      buf_.append(key.data(), key.size());
+      buf_.push_back('\t');
+      buf_.append(value.data(), value.size());
+      buf_.push_back('\n');
+      break;
+    case mrpb::OUTPUT_CSV:
+      AppendCsvField(key);
+      buf_.push_back(',');
+      AppendCsvField(value);
+      buf_.append("\r\n");
+      break;
+    default:
+      buf_.append(key.data(), key.size());
+      if (!value.empty()) {
+        buf_.push_back(' ');
+        buf_.append(value.data(), value.size());
+      }
+      buf_.push_back('\n');
+      break;
   }
-  buf_.push_back('\n');
   return buf_.size() >= kOutputBuffer ? Flush() : absl::OkStatus();
+}
+
+void OutputWriter::AppendCsvField(std::string_view field) {
+  // RFC 4180: a field holding a comma, a quote or a line break is quoted,
+  // its quotes doubled.
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    buf_.append(field.data(), field.size());
+    return;
+  }
+  buf_.push_back('"');
+  for (char c : field) {
+    if (c == '"') buf_.push_back('"');
+    buf_.push_back(c);
+  }
+  buf_.push_back('"');
 }
 
 absl::Status OutputWriter::Close() {

@@ -1,5 +1,7 @@
 // A part file of a job's output: records written in the job's output
-// format (mrpb::OutputFormat) through a large buffer, and synced on Close()
+// format (mrpb::OutputFormat: text "key value\n", TSV "key\tvalue\n", CSV
+// two RFC 4180 fields ending "\r\n", binary key and value bytes with
+// nothing added) through a large buffer, and synced on Close()
 // so that an attempt reports success only once its output is durable.
 //
 // Thread-safety: not thread-safe.
@@ -30,6 +32,7 @@ class OutputWriter {
 
  private:
   absl::Status Flush();
+  void AppendCsvField(std::string_view field);
   absl::Status Error(const char* what) const;
 
   const mrpb::OutputFormat format_;

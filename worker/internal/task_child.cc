@@ -23,6 +23,7 @@
 #include "proto/worker.pb.h"
 #include "worker/internal/map_task.h"
 #include "worker/internal/reduce_task.h"
+#include "worker/internal/sample_task.h"
 
 namespace mr {
 namespace {
@@ -93,9 +94,15 @@ absl::Status RunAttempt(const mrpb::TaskSpec& spec, mrpb::TaskResult* result) {
   if (std::string refusal = job->Setup(params); !refusal.empty()) {
     return absl::InvalidArgumentError(refusal);
   }
-  if (spec.assignment().kind() == mrpb::MAP) {
-    return RunMapTask(spec, job, result);
+  const mrpb::TaskAssignment& a = spec.assignment();
+  if (a.kind() == mrpb::SAMPLE) return RunSampleTask(spec, job, result);
+  if (job_spec.traits().plans()) {
+    if (std::string refusal = job->LoadPlan(a.plan()); !refusal.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the job refused its plan: ", refusal));
+    }
   }
+  if (a.kind() == mrpb::MAP) return RunMapTask(spec, job, result);
   return RunReduceTask(spec, job, result);
 }
 
