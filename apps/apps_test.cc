@@ -12,6 +12,7 @@
 #include "apps/crash.h"
 #include "apps/grep.h"
 #include "apps/indexer.h"
+#include "apps/internal/fake_context.h"
 #include "apps/job_registry.h"
 #include "apps/wordcount.h"
 #include "gmock/gmock.h"
@@ -24,46 +25,8 @@ using ::testing::ElementsAre;
 using ::testing::Pair;
 using KV = std::pair<std::string, std::string>;
 
-class FakeContext : public Context {
- public:
-  void Emit(std::string_view key, std::string_view value) override {
-    emits.emplace_back(std::string(key), std::string(value));
-  }
-  void IncrementCounter(std::string_view name, int64_t delta) override {
-    counters[std::string(name)] += delta;
-  }
-  std::string Param(std::string_view name,
-                    std::string_view fallback) const override {
-    auto it = params.find(std::string(name));
-    return it == params.end() ? std::string(fallback) : it->second;
-  }
-  uint32_t TaskIndex() const override { return 0; }
-
-  std::vector<KV> Sorted() const {
-    std::vector<KV> s = emits;
-    std::sort(s.begin(), s.end());
-    return s;
-  }
-
-  std::vector<KV> emits;
-  std::map<std::string, int64_t> counters;
-  std::map<std::string, std::string> params;
-};
-
-class VectorValues : public ValueIterator {
- public:
-  explicit VectorValues(std::vector<std::string> values)
-      : values_(std::move(values)) {}
-  bool Next(std::string_view* value) override {
-    if (next_ == values_.size()) return false;
-    *value = values_[next_++];
-    return true;
-  }
-
- private:
-  std::vector<std::string> values_;
-  size_t next_ = 0;
-};
+using apps::internal::FakeContext;
+using apps::internal::VectorValues;
 
 InputRecord Line(std::string_view file, std::string_view line,
                  uint64_t line_number = 0) {
@@ -235,7 +198,9 @@ TEST(CrashTest, DeterministicModesDrawNoRandomFateUnlessAsked) {
 // ---- registry ----
 
 TEST(JobRegistryTest, BuiltinAppNamesAreSorted) {
-  EXPECT_THAT(BuiltinAppNames(), ElementsAre("crash", "grep", "indexer", "wordcount"));
+  EXPECT_THAT(BuiltinAppNames(),
+              ElementsAre("crash", "grep", "indexer", "teragen", "terasort",
+                          "teravalidate", "wordcount"));
 }
 
 TEST(JobRegistryTest, LoadBuiltinJob) {
@@ -248,7 +213,8 @@ TEST(JobRegistryTest, LoadBuiltinJob) {
   auto bad = LoadBuiltinJob("wordcont");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(bad.status().message(),
-            "unknown app 'wordcont'; built-in apps: crash, grep, indexer, wordcount");
+            "unknown app 'wordcont'; built-in apps: crash, grep, indexer, "
+            "teragen, terasort, teravalidate, wordcount");
 }
 
 TEST(JobRegistryTest, LoadPluginJobRunsTheExportedJob) {

@@ -9,6 +9,7 @@
 #include "apps/crash.h"
 #include "apps/grep.h"
 #include "apps/indexer.h"
+#include "apps/terasort.h"
 #include "apps/wordcount.h"
 #include "mr/mapreduce.h"
 
@@ -30,6 +31,9 @@ constexpr BuiltinApp kBuiltinApps[] = {
     {"crash", &Make<Crash>},
     {"grep", &Make<Grep>},
     {"indexer", &Make<Indexer>},
+    {"teragen", &Make<TeraGen>},
+    {"terasort", &Make<TeraSort>},
+    {"teravalidate", &Make<TeraValidate>},
     {"wordcount", &Make<WordCount>},
 };
 
