@@ -30,3 +30,47 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # mbps BYTES SECONDS: MB/s (MB = 10^6 bytes).
 mbps() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", n / 1e6 / s }'; }
+
+# mib BYTES: "N.N MiB".
+mib() { awk -v n="$1" 'BEGIN { printf "%.1f MiB", n / 1048576 }'; }
+
+# job_counter JSONFILE NAME: the counter's value in a job's final status
+# (mrctl ... --json), or "" when absent. Values are strings in the JSON, so
+# int64 counters come back exact.
+job_counter() { jq -r --arg n "$2" '.counters[$n] // empty' "$1"; }
+
+# vm_hwm PID: the process's peak RSS (VmHWM) in bytes, or "" when gone.
+vm_hwm() { awk '/^VmHWM:/ { print $2 * 1024 }' "/proc/$1/status" 2>/dev/null || true; }
+# reset_vm_hwm PID: restarts the process's VmHWM from its current RSS
+# (Linux >= 4.0, own processes); false when that is not possible.
+reset_vm_hwm() { { echo 5 >"/proc/$1/clear_refs"; } 2>/dev/null; }
+
+# ------------------------------------------------------------ local cluster
+
+# bench_cluster_start DIR [cluster.sh start flags...]: a fresh local cluster
+# under DIR (stopping and removing whatever a previous run left there), with
+# the binaries in BIN. Sets BENCH_CLUSTER (DIR) and MASTER (host:port).
+# bench_cluster_stop stops it; safe to call twice, so put it in the EXIT trap.
+BENCH_CLUSTER=""
+bench_cluster_start() {
+  local dir=$1
+  shift
+  "$REPO/deploy/local/cluster.sh" stop --root "$dir" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  BENCH_CLUSTER=$dir
+  "$REPO/deploy/local/cluster.sh" start --root "$dir" --bin "$BIN" "$@" >&2
+  MASTER=$(head -n 1 "$dir/master.addr")
+}
+bench_cluster_stop() {
+  if [[ -n "$BENCH_CLUSTER" ]]; then
+    "$REPO/deploy/local/cluster.sh" stop --root "$BENCH_CLUSTER" >&2 || true
+    BENCH_CLUSTER=""
+  fi
+}
+# bench_worker_pids: "NAME PID" per worker daemon of the running cluster.
+bench_worker_pids() {
+  local f
+  for f in "$BENCH_CLUSTER"/worker-*.pid; do
+    [[ -e "$f" ]] && echo "$(basename "$f" .pid) $(cat "$f")"
+  done
+}
