@@ -59,6 +59,7 @@ bench_cluster_start() {
   rm -rf "$dir"
   BENCH_CLUSTER=$dir
   "$REPO/deploy/local/cluster.sh" start --root "$dir" --bin "$BIN" "$@" >&2
+  # shellcheck disable=SC2034  # for the sourcing script
   MASTER=$(head -n 1 "$dir/master.addr")
 }
 bench_cluster_stop() {
@@ -71,6 +72,6 @@ bench_cluster_stop() {
 bench_worker_pids() {
   local f
   for f in "$BENCH_CLUSTER"/worker-*.pid; do
-    [[ -e "$f" ]] && echo "$(basename "$f" .pid) $(cat "$f")"
+    if [[ -e "$f" ]]; then echo "$(basename "$f" .pid) $(cat "$f")"; fi
   done
 }

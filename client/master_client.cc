@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -39,20 +40,23 @@ std::string BaseName(const std::string& path) {
 }
 
 // Reads the plugin, with errors that name the path.
-absl::StatusOr<std::string> ReadPlugin(const std::string& path) {
+// Reads a file the request ships: `what` is "plugin" or "side file".
+absl::StatusOr<std::string> ReadShipped(const char* what,
+                                        const std::string& path,
+                                        bool* executable = nullptr) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     const int err = errno;
-    const std::string msg =
-        absl::StrCat("plugin ", path, ": ", std::strerror(err));
+    const std::string msg = absl::StrCat(what, " ", path, ": ", std::strerror(err));
     if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(msg);
     if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(msg);
     return absl::InternalError(msg);
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("plugin ", path, " is not a regular file"));
+        absl::StrCat(what, " ", path, " is not a regular file"));
   }
+  if (executable != nullptr) *executable = (st.st_mode & 0111) != 0;
   return ReadFileToString(path);  // its errors name the path too
 }
 
@@ -77,13 +81,27 @@ absl::Status MasterClient::Convert(const grpc::Status& s) const {
 
 absl::StatusOr<mrpb::SubmitJobResponse> MasterClient::Submit(
     const mrpb::JobSpec& spec, const std::string& plugin_path,
-    const std::string& request_id) {
+    const std::string& request_id, const std::vector<std::string>& side_files) {
   mrpb::SubmitJobRequest request;
   *request.mutable_spec() = spec;
   request.set_request_id(request_id.empty() ? NewRequestId() : request_id);
   if (!plugin_path.empty()) {
-    ASSIGN_OR_RETURN(*request.mutable_plugin(), ReadPlugin(plugin_path));
+    ASSIGN_OR_RETURN(*request.mutable_plugin(),
+                     ReadShipped("plugin", plugin_path));
     request.mutable_spec()->set_plugin_name(BaseName(plugin_path));
+  }
+  std::set<std::string> names;
+  for (const std::string& path : side_files) {
+    mrpb::SideFileUpload* file = request.add_files();
+    bool executable = false;
+    ASSIGN_OR_RETURN(*file->mutable_content(),
+                     ReadShipped("side file", path, &executable));
+    file->set_name(BaseName(path));
+    file->set_executable(executable);
+    if (!names.insert(file->name()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "two side files are named ", file->name(), " (", path, ")"));
+    }
   }
   absl::Duration backoff = options_.retry_initial_backoff;
   for (int attempt = 0;; ++attempt) {

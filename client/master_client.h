@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -103,9 +104,14 @@ class MasterClient {
   // whose answer is lost (UNAVAILABLE, DEADLINE_EXCEEDED) is sent again with
   // the same id, up to `submit_retries` times: the master answers a retry
   // with the job the first request created, so a job never starts twice.
+  //
+  // `side_files` (paths) travel in the request too, each named by its base
+  // name, executable when any execute bit is set; the same errors name them
+  // ("side file PATH: ..."), and InvalidArgument when two share a base name.
   absl::StatusOr<mrpb::SubmitJobResponse> Submit(
       const mrpb::JobSpec& spec, const std::string& plugin_path,
-      const std::string& request_id = "");
+      const std::string& request_id = "",
+      const std::vector<std::string>& side_files = {});
 
   // found() is false for a job the master does not know.
   absl::StatusOr<mrpb::GetJobStatusResponse> GetJobStatus(

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev liblz4-dev zlib1g-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
+  librocksdb-dev liblz4-dev zlib1g-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
   iproute2 procps util-linux jq
 )
 

@@ -1,5 +1,6 @@
 #include "master/job_validator.h"
 
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,7 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
   mrpb::JobSpec& spec = checked.spec;
   spec = request.spec();
   if (std::optional<Refusal> r = CheckSpec(&spec, request.plugin())) return *r;
+  if (std::optional<Refusal> r = StoreSideFiles(request, &spec)) return *r;
 
   if (spec.traits().generates_input()) {
     absl::StatusOr<std::string> output = ResolvePath(spec.output_dir());
@@ -162,6 +164,38 @@ std::optional<JobValidator::Refusal> JobValidator::CheckSpec(
   }
   *spec->mutable_traits() = *traits;
   return CheckShape(spec);
+}
+
+std::optional<JobValidator::Refusal> JobValidator::StoreSideFiles(
+    const mrpb::SubmitJobRequest& request, mrpb::JobSpec* spec) const {
+  spec->clear_side_files();  // only what the request ships
+  std::set<std::string> names;
+  for (const mrpb::SideFileUpload& f : request.files()) {
+    const std::string& name = f.name();
+    if (name.empty() || name == "." || name == ".." ||
+        name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("a side file needs a base name, got '",
+                                  name, "'")};
+    }
+    if (!names.insert(name).second) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("two side files are named ", name)};
+    }
+    absl::StatusOr<std::string> hash = plugins_->Put(f.content());
+    if (!hash.ok()) {
+      return Refusal{R::INVALID_SPEC,
+                     absl::StrCat("cannot store side file ", name, ": ",
+                                  hash.status().message())};
+    }
+    mrpb::SideFile* stored = spec->add_side_files();
+    stored->set_name(name);
+    stored->set_hash(*hash);
+    stored->set_size(f.content().size());
+    stored->set_executable(f.executable());
+  }
+  return std::nullopt;
 }
 
 std::optional<JobValidator::Refusal> JobValidator::CheckShape(

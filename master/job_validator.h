@@ -61,6 +61,10 @@ class JobValidator {
   // The spec's own fields, the app or plugin, and its parameters.
   std::optional<Refusal> CheckSpec(mrpb::JobSpec* spec,
                                    const std::string& plugin) const;
+  // Keeps the request's side files in the plugin store (by content hash)
+  // and lists them in spec->side_files.
+  std::optional<Refusal> StoreSideFiles(const mrpb::SubmitJobRequest& request,
+                                        mrpb::JobSpec* spec) const;
   // Inputs or generated maps, map-only, total order and the number of
   // reduces, once the job's traits are known.
   static std::optional<Refusal> CheckShape(mrpb::JobSpec* spec);

@@ -1,9 +1,12 @@
 #include "worker/task_runner.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -177,6 +180,24 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
                      "fetching the job's plugin");
     spec.set_plugin_path(plugin);
   }
+  if (a.spec().side_files_size() > 0) {
+    const std::string files_dir = scratch + "/files";
+    RETURN_IF_ERROR(MakeDirs(files_dir));
+    for (const mrpb::SideFile& f : a.spec().side_files()) {
+      absl::StatusOr<std::string> fetched = SideFilePath(f);
+      if (!fetched.ok()) {
+        return Prepend(fetched.status(),
+                       absl::StrCat("fetching the job's side file ", f.name()));
+      }
+      const std::string& blob = *fetched;
+      const std::string link = absl::StrCat(files_dir, "/", f.name());
+      if (::link(blob.c_str(), link.c_str()) != 0) {
+        return absl::InternalError(absl::StrCat("cannot link ", blob, " to ",
+                                                link, ": ", strerror(errno)));
+      }
+    }
+    spec.set_files_dir(files_dir);
+  }
   const std::string spec_path = scratch + "/spec.pb";
   const std::string log_path = scratch + "/task.log";
   RETURN_IF_ERROR(WriteProtoFile(spec_path, spec));
@@ -319,22 +340,43 @@ OutputLayout TaskRunner::Layout(const mrpb::TaskAssignment& a) {
 }
 
 absl::StatusOr<std::string> TaskRunner::PluginPath(const mrpb::JobSpec& spec) {
+  return FetchBlob(spec.plugin_hash(), "plugins", ".so", 0644);
+}
+
+absl::StatusOr<std::string> TaskRunner::SideFilePath(const mrpb::SideFile& f) {
+  // Executable or not, the two are different files: a hard link shares the
+  // mode of its inode.
+  return FetchBlob(f.hash(), "files", f.executable() ? ".x" : "",
+                   f.executable() ? 0755 : 0644);
+}
+
+absl::StatusOr<std::string> TaskRunner::FetchBlob(const std::string& hash,
+                                                  const std::string& dir,
+                                                  const std::string& suffix,
+                                                  mode_t mode) {
+  if (hash.empty() || hash.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("bad content hash '", hash, "'"));
+  }
   const std::string path =
-      absl::StrCat(options_.data_dir, "/plugins/", spec.plugin_hash(), ".so");
+      absl::StrCat(options_.data_dir, "/", dir, "/", hash, suffix);
   absl::MutexLock lock(&plugin_mu_);
   if (PathExists(path)) return path;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   mrpb::GetPluginRequest request;
-  request.set_plugin_hash(spec.plugin_hash());
+  request.set_plugin_hash(hash);
   mrpb::GetPluginResponse response;
   RETURN_IF_ERROR(FromGrpcStatus(master_->GetPlugin(&ctx, request, &response)));
   if (!response.found()) {
-    return absl::NotFoundError(
-        absl::StrCat("the master has no plugin ", spec.plugin_hash()));
+    return absl::NotFoundError(absl::StrCat("the master has no file ", hash));
   }
-  RETURN_IF_ERROR(MakeDirs(options_.data_dir + "/plugins"));
-  RETURN_IF_ERROR(WriteFileAtomically(path, response.plugin()));
+  RETURN_IF_ERROR(MakeDirs(absl::StrCat(options_.data_dir, "/", dir)));
+  const std::string tmp = path + ".tmp";
+  RETURN_IF_ERROR(WriteFileAtomically(tmp, response.plugin()));
+  if (chmod(tmp.c_str(), mode) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot install ", path, ": ", strerror(errno)));
+  }
   return path;
 }
 

@@ -10,6 +10,8 @@
 #ifndef MR_WORKER_TASK_RUNNER_H_
 #define MR_WORKER_TASK_RUNNER_H_
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -70,6 +72,15 @@ class TaskRunner {
   // attempt's outcome (OK = succeeded), counters set on success.
   absl::Status Execute(Attempt* attempt, mrpb::TaskReport* report);
   absl::StatusOr<std::string> PluginPath(const mrpb::JobSpec& spec);
+  // A side file's content in the worker's cache (fetched from the master
+  // once per content hash), with the file's mode.
+  absl::StatusOr<std::string> SideFilePath(const mrpb::SideFile& f);
+  // DATA_DIR/DIR/HASH+SUFFIX, fetched from the master when missing
+  // (GetPlugin serves any stored content by hash).
+  absl::StatusOr<std::string> FetchBlob(const std::string& hash,
+                                        const std::string& dir,
+                                        const std::string& suffix,
+                                        mode_t mode);
   // Removes an attempt's uncommitted output directory.
   void RemoveAttemptOutput(const mrpb::TaskAssignment& a);
   // Asks the master whether the attempt (a reduce, or a map of a map-only

@@ -28,7 +28,7 @@ commands:
   submit (--app NAME | --plugin FILE.so) (--input PATH... | --maps M)
          --output DIR [--reduces R] [--total-order] [--split-size BYTES]
          [--input-format FORMAT] [--output-format FORMAT]
-         [--param KEY=VALUE]...
+         [--param KEY=VALUE]... [--file PATH]...
          [--overwrite] [--name NAME] [--max-attempts N]
          [--max-skipped-records N] [--no-speculation] [--request-id ID]
          [--sort-buffer-mb N] [--merge-factor F] [--max-record-bytes BYTES]
@@ -52,6 +52,9 @@ commands:
       kDefaultMaxTaskAttempts, R"().
       --max-skipped-records: input records that crash the job's map code
       may be skipped, up to N per job (default 0: never skip).
+      --file: ships PATH with the job; every task reads it by its base
+      name (Context::FilePath(), mapreduce.h; a streaming job's commands
+      run in the directory holding the files). May repeat.
       --no-speculation: no backup attempts of slow tasks.
       --request-id: names this submission (default: a random id); a
       submission retried with the same id returns the job the first one
@@ -262,6 +265,11 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
         if (p.empty()) return Usage("--input got an empty path");
         spec.add_inputs(MakeAbsolute(p, cwd));
       }
+    } else if (flag == "--file") {
+      absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
+      if (!v.ok()) return v.status();
+      if (v->empty()) return Usage("--file got an empty path");
+      cl->side_files.push_back(MakeAbsolute(*v, cwd));
     } else if (flag == "--param") {
       absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
       if (!v.ok()) return v.status();

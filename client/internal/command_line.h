@@ -33,6 +33,7 @@ struct CommandLine {
   // plugin_name stays empty (MasterClient::Submit sets it from plugin_path).
   mrpb::JobSpec spec;
   std::string plugin_path;  // absolute; empty with --app
+  std::vector<std::string> side_files;  // --file, absolute
   bool wait = false;
   // Empty: MasterClient::Submit makes a random one.
   std::string request_id;

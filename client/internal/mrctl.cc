@@ -54,7 +54,7 @@ int Mrctl::Fail(const absl::Status& status) {
 
 int Mrctl::Submit(const CommandLine& cl) {
   absl::StatusOr<mrpb::SubmitJobResponse> r =
-      client_->Submit(cl.spec, cl.plugin_path, cl.request_id);
+      client_->Submit(cl.spec, cl.plugin_path, cl.request_id, cl.side_files);
   if (!r.ok()) return Fail(r.status());
   if (r->error() != mrpb::SubmitJobResponse::OK) {
     return Refuse(absl::StrCat("submission refused (",

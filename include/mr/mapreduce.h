@@ -110,6 +110,15 @@ class Context {
   // (`mrctl submit --file PATH`, by its base name); "" when the job has none
   // by that name.
   virtual std::string FilePath(std::string_view name) const { return {}; }
+
+  // The directory that holds the job's side files ("" when it has none):
+  // a streaming job runs its commands there.
+  virtual std::string FilesDir() const { return {}; }
+
+  // Fails the task attempt with `message` (it shows in `mrctl status`); the
+  // engine stops calling the job's code at its next return and retries the
+  // task like any other failure. Emits after it are dropped.
+  virtual void Fail(std::string_view message) {}
 };
 
 // What a job declares about itself, asked once at submission (after
@@ -156,6 +165,11 @@ class ValueIterator {
   // Sets *value to the next value and returns true, or returns false at the
   // end of the group. *value stays valid until the next call.
   virtual bool Next(std::string_view* value) = 0;
+
+  // The key of the value Next() last returned (valid until the next call).
+  // It differs from the group's key only in a job that groups keys
+  // (Job::GroupKey()): then it is that value's own full key.
+  virtual std::string_view key() const { return {}; }
 };
 
 class Job {
@@ -190,9 +204,19 @@ class Job {
   virtual void Combine(std::string_view key, ValueIterator& values,
                        Context& ctx) {}
 
-  // Which of `num_partitions` reduce tasks gets `key`. The default hashes the
-  // key with a hash that is stable across processes and machines.
+  // Which of `num_partitions` reduce tasks gets `key` (a custom
+  // partitioner overrides it). The default hashes GroupKey(key) with a hash
+  // that is stable across processes and machines.
   virtual uint32_t Partition(std::string_view key, uint32_t num_partitions);
+
+  // Secondary sort. Map output is sorted by the bytes of its keys (encode
+  // the sort order you need into the key: see AppendOrdered*() below);
+  // Reduce() is called once per run of consecutive keys whose GroupKey() is
+  // the same (Hadoop's grouping comparator), with the run's first key, and
+  // ValueIterator::key() gives each value's own key. The default groups
+  // equal keys. GroupKey() must return a prefix of `key` (a view into it),
+  // so that keys with one group key are consecutive in the sort order.
+  virtual std::string_view GroupKey(std::string_view key) const { return key; }
 
   // When true, InputRecord::line_number is filled in (costs a scan of each
   // file from its start to the split's start).
@@ -229,7 +253,62 @@ inline uint64_t StableHash(std::string_view data) {
 }
 
 inline uint32_t Job::Partition(std::string_view key, uint32_t num_partitions) {
-  return static_cast<uint32_t>(StableHash(key) % num_partitions);
+  return static_cast<uint32_t>(StableHash(GroupKey(key)) % num_partitions);
+}
+
+// Order-preserving key encodings: appended one after another they make a
+// composite key whose bytes sort as its fields do, field by field (the
+// engine compares keys as unsigned bytes). Descending variants invert the
+// order of one field.
+inline void AppendOrderedUint64(std::string* key, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    key->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+inline void AppendOrderedInt64(std::string* key, int64_t v) {
+  AppendOrderedUint64(key, static_cast<uint64_t>(v) ^ (1ull << 63));
+}
+inline void AppendOrderedUint64Descending(std::string* key, uint64_t v) {
+  AppendOrderedUint64(key, ~v);
+}
+inline void AppendOrderedInt64Descending(std::string* key, int64_t v) {
+  AppendOrderedUint64(key, ~(static_cast<uint64_t>(v) ^ (1ull << 63)));
+}
+// A string field that may be followed by others: each 0x00 byte becomes
+// 0x00 0xff, and the field ends with 0x00 0x01, so that "a" < "a\0" < "ab"
+// holds and no field's end is mistaken for its neighbour's bytes.
+inline void AppendOrderedString(std::string* key, std::string_view s) {
+  for (char c : s) {
+    key->push_back(c);
+    if (c == '\0') key->push_back(static_cast<char>(0xff));
+  }
+  key->push_back('\0');
+  key->push_back('\1');
+}
+// The length of the AppendOrderedString() field at the start of `key`
+// (its terminator included); key.size() when it has none.
+inline size_t OrderedStringFieldSize(std::string_view key) {
+  for (size_t i = 0; i + 1 < key.size(); ++i) {
+    if (key[i] != '\0') continue;
+    if (key[i + 1] == '\1') return i + 2;
+    ++i;  // an escaped 0x00
+  }
+  return key.size();
+}
+// Decodes an AppendOrderedString() field written at the start of `key`.
+inline std::string DecodeOrderedString(std::string_view key) {
+  std::string out;
+  const size_t n = OrderedStringFieldSize(key);
+  for (size_t i = 0; i < n; ++i) {
+    if (key[i] == '\0') {
+      if (i + 1 < n && key[i + 1] == '\1') break;
+      ++i;  // 0x00 0xff stands for 0x00
+      out.push_back('\0');
+      continue;
+    }
+    out.push_back(key[i]);
+  }
+  return out;
 }
 
 // Calls fn(const InputRecord&) for each line of `block`, in order.

@@ -41,12 +41,14 @@ class ReduceContext : public TaskContext {
   OutputWriter* const out_;
 };
 
-// The values of the merger's current key group. Advancing is lazy, so the
-// value handed out stays valid until the next call.
+// The values of the merger's current key group: the keys whose
+// job->GroupKey() is the group's (equal keys, unless the job groups keys).
+// Advancing is lazy, so the value handed out stays valid until the next
+// call.
 class GroupIterator : public ValueIterator {
  public:
-  GroupIterator(RunMerger* merger, std::string_view key)
-      : merger_(merger), key_(key) {}
+  GroupIterator(RunMerger* merger, const Job* job, std::string_view key)
+      : merger_(merger), job_(job), group_(job->GroupKey(key)) {}
 
   bool Next(std::string_view* value) override {
     if (done_) return false;
@@ -55,6 +57,10 @@ class GroupIterator : public ValueIterator {
     *value = merger_->value();
     ++records_;
     return true;
+  }
+
+  std::string_view key() const override {
+    return done_ || !started_ ? std::string_view() : merger_->key();
   }
 
   // Skips what the reducer left of the group.
@@ -72,7 +78,8 @@ class GroupIterator : public ValueIterator {
  private:
   bool Advance() {
     status_ = merger_->Next();
-    if (!status_.ok() || !merger_->Valid() || merger_->key() != key_) {
+    if (!status_.ok() || !merger_->Valid() ||
+        job_->GroupKey(merger_->key()) != group_) {
       done_ = true;
       return false;
     }
@@ -80,7 +87,9 @@ class GroupIterator : public ValueIterator {
   }
 
   RunMerger* const merger_;
-  const std::string_view key_;  // the group's key, owned by the caller
+  const Job* const job_;
+  const std::string_view group_;  // a prefix of the group's first key,
+                                  // owned by the caller
   bool started_ = false;
   bool done_ = false;
   int64_t records_ = 0;
@@ -145,7 +154,7 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   std::string key;
   while (merger.Valid()) {
     key.assign(merger.key());
-    GroupIterator values(&merger, key);
+    GroupIterator values(&merger, job, key);
     if (std::binary_search(skip.begin(), skip.end(), groups)) {
       ++skipped;
     } else {

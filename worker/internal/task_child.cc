@@ -24,6 +24,7 @@
 #include "worker/internal/map_task.h"
 #include "worker/internal/reduce_task.h"
 #include "worker/internal/sample_task.h"
+#include "worker/internal/task_context.h"
 
 namespace mr {
 namespace {
@@ -95,6 +96,9 @@ absl::Status RunAttempt(const mrpb::TaskSpec& spec, mrpb::TaskResult* result) {
     return absl::InvalidArgumentError(refusal);
   }
   const mrpb::TaskAssignment& a = spec.assignment();
+  std::vector<std::string> files;
+  for (const mrpb::SideFile& f : job_spec.side_files()) files.push_back(f.name());
+  TaskContext::SetTaskFiles(spec.files_dir(), std::move(files));
   if (a.kind() == mrpb::SAMPLE) return RunSampleTask(spec, job, result);
   if (job_spec.traits().plans()) {
     if (std::string refusal = job->LoadPlan(a.plan()); !refusal.empty()) {

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "mr/mapreduce.h"
@@ -26,6 +28,21 @@ class TaskContext : public Context {
     return it == params_->end() ? std::string(fallback) : it->second;
   }
   uint32_t TaskIndex() const override { return task_index_; }
+  std::string FilePath(std::string_view name) const override;
+  std::string FilesDir() const override { return files_dir_; }
+  void Fail(std::string_view message) override {
+    if (status_.ok()) {
+      status_ = absl::AbortedError(absl::string_view(message.data(), message.size()));
+    }
+  }
+
+  // Where the job's side files are, and their names (TaskSpec.files_dir,
+  // JobSpec.side_files): one task runs per process, so every context of
+  // the process shares them. Set before any task code runs.
+  static void SetTaskFiles(std::string dir, std::vector<std::string> names) {
+    files_dir_ = std::move(dir);
+    file_names_ = std::move(names);
+  }
 
   // The first error an Emit() ran into; later emits are dropped.
   const absl::Status& status() const { return status_; }
@@ -37,7 +54,16 @@ class TaskContext : public Context {
   const std::map<std::string, std::string>* const params_;
   std::map<std::string, int64_t>* const counters_;
   const uint32_t task_index_;
+  static inline std::string files_dir_;
+  static inline std::vector<std::string> file_names_;
 };
+
+inline std::string TaskContext::FilePath(std::string_view name) const {
+  for (const std::string& n : file_names_) {
+    if (n == name) return files_dir_ + "/" + n;
+  }
+  return {};
+}
 
 }  // namespace mr
 
