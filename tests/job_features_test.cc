@@ -157,6 +157,27 @@ TEST_F(JobFeaturesTest, MapOnlyWordCountWritesOnePartPerMap) {
   EXPECT_TRUE(PathExists(out + "/_SUCCESS"));
 }
 
+TEST_F(JobFeaturesTest, TotalOrderWordCountConcatenatesToTheSortedCounts) {
+  // wordcount aggregates in memory and emits in Finish(): the sample task
+  // must call it too, or it samples nothing.
+  absl::StatusOr<std::string> want = ExpectedWordCountOfBooks();
+  ASSERT_TRUE(want.ok()) << want.status();
+  const std::string out = cluster_.PathUnderRoot("sorted-counts");
+  const mrpb::JobStatus s = Submit({"--app", "wordcount", "--input",
+                                    DataDir() + "/pg-*.txt", "--output", out,
+                                    "--total-order", "--reduces", "3",
+                                    "--split-size", "4000000"});
+  ASSERT_EQ(s.state(), mrpb::JOB_SUCCEEDED);
+  EXPECT_TRUE(s.sampled());
+  std::string all;
+  for (int p = 0; p < 3; ++p) all += Part(out, "r", p);
+  EXPECT_TRUE(all == *want) << "the part files concatenated differ";
+  ASSERT_EQ(s.partitions_size(), 3);
+  for (const mrpb::PartitionSize& p : s.partitions()) {
+    EXPECT_GT(p.records(), 0u) << s.DebugString();
+  }
+}
+
 TEST_F(JobFeaturesTest, SideFilesThatCannotShipAreRefusedBeforeSubmitting) {
   const std::string out = cluster_.PathUnderRoot("refused");
   const std::string missing = cluster_.PathUnderRoot("no-such-file");

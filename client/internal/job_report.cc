@@ -106,10 +106,12 @@ std::string FormatPartitions(const mrpb::JobStatus& s) {
   double ratio = 0;
   const int skewed = SkewedPartition(s, &ratio);
   if (skewed >= 0) {
-    absl::StrAppend(&out, "skew: partition ", skewed, " holds ",
-                    ratio == 0 ? std::string("bytes while the median is 0")
-                               : absl::StrFormat("%.1fx the median bytes", ratio),
-                    "\n");
+    absl::StrAppend(
+        &out, "skew: partition ", skewed, " holds ",
+        ratio == 0 ? absl::StrCat(s.partitions(skewed).bytes(),
+                                  " bytes while the median is 0")
+                   : absl::StrFormat("%.1fx the median bytes", ratio),
+        "\n");
   }
   return out;
 }

@@ -230,8 +230,8 @@ class Job {
 
   // Traits().plans or total_order: before the maps, a sample task maps a
   // sample of the input (records from windows spread over every split)
-  // with Map(), collecting what it emits (before LoadPlan(): an unplanned
-  // map). Then, for Traits().plans, it calls Plan() with that sample; the
+  // with Map(), then Finish(), collecting what they emit (before
+  // LoadPlan(): an unplanned map). Then, for Traits().plans, it calls Plan() with that sample; the
   // bytes returned reach every later task's LoadPlan(), right after
   // Setup(). A plan that the job cannot use fails the task: return a
   // non-empty message from LoadPlan() to refuse it.

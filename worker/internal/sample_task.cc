@@ -91,6 +91,8 @@ absl::Status RunSampleTask(const mrpb::TaskSpec& spec, Job* job,
         [](uint64_t, const std::string&) {});
     if (!s.ok()) return s;
   }
+  // A mapper that aggregates in memory emits in Finish().
+  job->Finish(ctx);
   std::sort(sample.begin(), sample.end());
   const uint32_t reduces = a.spec().num_reduces();
   if (a.spec().total_order()) {
