@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# A bounded chaos soak (not part of the default test suite): word count jobs
-# on the Gutenberg books run back to back on a local cluster
-# (deploy/local/cluster.sh) while a background loop SIGKILLs a random worker
-# every 5-15 s and restarts it with its own command line. Every job's output
-# must equal the reference byte for byte.
+# A bounded chaos soak (not part of the default test suite): jobs run back
+# to back on a local cluster (deploy/local/cluster.sh) while a background
+# loop SIGKILLs a random worker every 5-15 s and restarts it with its own
+# command line. Every job's output must equal the reference byte for byte.
+# The jobs alternate: a word count of the Gutenberg books, then a teragen
+# (map-only, generated input) of 300,000 ASCII records followed by a
+# terasort of them (a sample task, a total order).
 #
 #   tests/chaos.sh [--minutes N] [--workers N] [--root DIR]
 #     --minutes  how long to keep starting jobs (default 5); the job running
@@ -115,6 +117,7 @@ for f in "${BOOKS[@]}"; do LC_ALL=C tr -cs 'A-Za-z' '\n' <"$f"; echo; done |
 cmp -s "$REF" "$ROOT/chaos/reference-tr.txt" ||
   die "wc_baseline and the tr|sort|uniq count disagree (see $ROOT/chaos/)"
 log "reference: $(wc -l <"$REF") distinct words from ${#BOOKS[@]} books"
+TERA_RECORDS=300000
 
 # ---------------------------------------------------------------- cluster
 
@@ -122,6 +125,17 @@ CLUSTER_STARTED=1
 "$CLUSTER" start --root "$ROOT" --workers "$WORKERS" --bin "$BIN" ||
   die "the cluster did not start"
 MASTER=$(head -n 1 "$ROOT/master.addr")
+
+# The teragen reference: one run before any kill; its records sorted by
+# GNU sort are terasort's reference.
+TERA_REF=$ROOT/chaos/tera-ref
+"$BIN/mrctl" --master "$MASTER" submit --app teragen --maps 4 \
+  --param records=$TERA_RECORDS --param format=ascii --output "$TERA_REF" \
+  --wait >/dev/null 2>"$ROOT/chaos/tera-ref.err" ||
+  die "the reference teragen failed: $(cat "$ROOT/chaos/tera-ref.err")"
+cat "$TERA_REF"/part-m-* >"$ROOT/chaos/tera-ref-records"
+LC_ALL=C sort "$ROOT/chaos/tera-ref-records" >"$ROOT/chaos/tera-ref-sorted"
+log "reference: $TERA_RECORDS teragen records"
 
 # kill_loop: every 5-15 s, SIGKILLs a random live worker and restarts it
 # 0.5 s later with the command line it had (read from /proc before the
@@ -165,32 +179,39 @@ DIFFER=0
 LEFTOVER=0
 HIT=0  # jobs during which at least one kill happened
 DEADLINE=$((SECONDS + MINUTES * 60))
-while ((SECONDS < DEADLINE)); do
+# run_job OUT REFERENCE SORT(0|1) MRCTL_ARGS...: runs a job to OUT, checks
+# its part files (concatenated, sorted first when SORT is 1) against
+# REFERENCE, and counts the outcome.
+run_job() {
+  local out=$1 ref=$2 sort=$3 rec kills_before parts
+  shift 3
   JOBS=$((JOBS + 1))
-  out=$ROOT/chaos/out/job-$JOBS
   rec=$ROOT/chaos/jobs/job-$JOBS
   kills_before=$(wc -l <"$EVENTS")
-  # 8 maps, 4 reduces; at most 10 minutes per job.
-  if timeout 600 "$BIN/mrctl" --master "$MASTER" submit --app wordcount \
-    --input "${BOOKS[@]}" --output "$out" --split-size 412638 --reduces 4 \
+  if timeout 600 "$BIN/mrctl" --master "$MASTER" submit "$@" --output "$out" \
     --wait >"$rec.out" 2>"$rec.err"; then
     (($(wc -l <"$EVENTS") == kills_before)) || HIT=$((HIT + 1))
-    if ! cat "$out"/part-r-* 2>/dev/null | LC_ALL=C sort | cmp -s - "$REF"; then
+    if ((sort)); then
+      parts() { cat "$out"/part-[mr]-* 2>/dev/null | LC_ALL=C sort; }
+    else
+      parts() { cat "$out"/part-[mr]-* 2>/dev/null; }
+    fi
+    if ! parts | cmp -s - "$ref"; then
       DIFFER=$((DIFFER + 1))
       KEEP_ROOT=1
       log "job $JOBS: output differs from the reference (kept in $out)"
-      continue
+      return 1
     fi
-    extra=$(find "$out" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -Ev '^(part-r-[0-9]{5}|_SUCCESS)$' || true)
+    extra=$(find "$out" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -Ev '^(part-[mr]-[0-9]{5}|_SUCCESS)$' || true)
     if [[ -n "$extra" || ! -e "$out/_SUCCESS" ]]; then
       LEFTOVER=$((LEFTOVER + 1))
       KEEP_ROOT=1
       log "job $JOBS: output matches, but the directory holds:" \
         "$(find "$out" -mindepth 1 -printf '%P ')"
-      continue
+      return 1
     fi
-    log "job $JOBS: ok ($(grep -m1 -o 'job-[0-9]*' "$rec.out" || echo '?'))"
-    rm -rf "$out"
+    log "job $JOBS: ok ($(grep -m1 -o 'job-[0-9]*' "$rec.out" || echo '?'): $1 $2)"
+    return 0
   else
     rc=$?
     (($(wc -l <"$EVENTS") == kills_before)) || HIT=$((HIT + 1))
@@ -198,6 +219,24 @@ while ((SECONDS < DEADLINE)); do
     KEEP_ROOT=1
     log "job $JOBS: FAILED (mrctl exit $rc): $(tr '\n' ' ' <"$rec.err" | tail -c 300)" \
       "$(grep -i error "$rec.out" | head -n 3 | tr '\n' ' ')"
+    return 1
+  fi
+}
+
+ROUND=0
+while ((SECONDS < DEADLINE)); do
+  ROUND=$((ROUND + 1))
+  out=$ROOT/chaos/out/round-$ROUND
+  if ((ROUND % 2)); then
+    # 8 maps, 4 reduces; at most 10 minutes per job.
+    run_job "$out" "$REF" 1 --app wordcount --input "${BOOKS[@]}" \
+      --split-size 412638 --reduces 4 && rm -rf "$out"
+  else
+    run_job "$out-gen" "$ROOT/chaos/tera-ref-records" 0 --app teragen \
+      --maps 4 --param records=$TERA_RECORDS --param format=ascii &&
+      run_job "$out-sorted" "$ROOT/chaos/tera-ref-sorted" 0 --app terasort \
+        --input "$out-gen" --reduces 3 --split-size 8000000 &&
+      rm -rf "$out-gen" "$out-sorted"
   fi
 done
 
