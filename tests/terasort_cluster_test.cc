@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -269,6 +270,61 @@ TEST_F(TeraSortTest, ATruncatedRecordIsMalformedAndTheRestSorts) {
   EXPECT_EQ(sort.malformed_records(0).offset(), 100000u);
   EXPECT_EQ(sort.malformed_records(0).reason(),
             "a truncated record (shorter than 100 bytes)");
+}
+
+// Kills the master once the job has `sampled` (when asked) and some but not
+// all maps are done; restarts it. False when no such moment came.
+bool KillMasterMidMaps(ExternalMiniCluster* cluster, const std::string& job,
+                       bool sampled) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < give_up) {
+    auto s = cluster->GetJobStatus(job);
+    if (s.ok() && (!sampled || s->sampled()) && s->maps_done() >= 1 &&
+        s->maps_done() < s->maps_total()) {
+      if (!cluster->master()->Kill().ok()) return false;
+      absl::SleepFor(absl::Milliseconds(300));
+      return cluster->master()->Restart().ok();
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return false;
+}
+
+TEST_F(TeraSortTest, AMasterKilledMidJobKeepsTheSampleAndTheMapOnlyCommits) {
+  constexpr uint64_t kRecords = 1000000;
+  const std::string generated = cluster_.PathUnderRoot("gen-restart");
+  absl::StatusOr<CommandResult> gen;
+  std::thread client([&] {
+    gen = cluster_.RunMrctl({"submit", "--app", "teragen", "--maps", "12",
+                             "--param", absl::StrCat("records=", kRecords),
+                             "--output", generated, "--wait"});
+  });
+  const bool killed_gen = KillMasterMidMaps(&cluster_, "job-000001", false);
+  client.join();
+  ASSERT_TRUE(killed_gen) << "no moment with some maps done";
+  ASSERT_TRUE(gen.ok()) << gen.status();
+  ASSERT_EQ(gen->exit_code, 0) << gen->out << gen->err << cluster_.LogTails();
+  const std::string input = ReadParts(generated, "part-m", 12);
+  ASSERT_EQ(input.size(), kRecords * kRecord);
+
+  const std::string sorted_dir = cluster_.PathUnderRoot("sort-restart");
+  absl::StatusOr<CommandResult> sort;
+  client = std::thread([&] {
+    sort = cluster_.RunMrctl({"submit", "--app", "terasort", "--input",
+                              generated, "--output", sorted_dir, "--reduces",
+                              "4", "--split-size", std::to_string(8 << 20),
+                              "--wait"});
+  });
+  const bool killed_sort = KillMasterMidMaps(&cluster_, "job-000002", true);
+  client.join();
+  ASSERT_TRUE(killed_sort) << "no moment with the sample and some maps done";
+  ASSERT_TRUE(sort.ok()) << sort.status();
+  ASSERT_EQ(sort->exit_code, 0) << sort->out << sort->err << cluster_.LogTails();
+  EXPECT_TRUE(ReadParts(sorted_dir, "part-r", 4) == SortRecords(input));
+  absl::StatusOr<mrpb::JobStatus> status = cluster_.GetJobStatus("job-000002");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(status->sampled());
+  EXPECT_LE(PartitionSpread(*status), 1.5) << status->DebugString();
 }
 
 TEST_F(TeraSortTest, JobShapesAreChecked) {
