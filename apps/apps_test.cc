@@ -199,8 +199,8 @@ TEST(CrashTest, DeterministicModesDrawNoRandomFateUnlessAsked) {
 
 TEST(JobRegistryTest, BuiltinAppNamesAreSorted) {
   EXPECT_THAT(BuiltinAppNames(),
-              ElementsAre("crash", "grep", "indexer", "teragen", "terasort",
-                          "teravalidate", "wordcount"));
+              ElementsAre("crash", "fields", "grep", "indexer", "join", "streaming", "teragen",
+                          "terasort", "teravalidate", "wordcount"));
 }
 
 TEST(JobRegistryTest, LoadBuiltinJob) {
@@ -213,8 +213,8 @@ TEST(JobRegistryTest, LoadBuiltinJob) {
   auto bad = LoadBuiltinJob("wordcont");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(bad.status().message(),
-            "unknown app 'wordcont'; built-in apps: crash, grep, indexer, "
-            "teragen, terasort, teravalidate, wordcount");
+            "unknown app 'wordcont'; built-in apps: crash, fields, grep, indexer, join, "
+            "streaming, teragen, terasort, teravalidate, wordcount");
 }
 
 TEST(JobRegistryTest, LoadPluginJobRunsTheExportedJob) {

@@ -7,8 +7,11 @@
 #include <vector>
 
 #include "apps/crash.h"
+#include "apps/fields.h"
 #include "apps/grep.h"
 #include "apps/indexer.h"
+#include "apps/join.h"
+#include "apps/streaming.h"
 #include "apps/terasort.h"
 #include "apps/wordcount.h"
 #include "mr/mapreduce.h"
@@ -29,8 +32,11 @@ struct BuiltinApp {
 
 constexpr BuiltinApp kBuiltinApps[] = {
     {"crash", &Make<Crash>},
+    {"fields", &Make<Fields>},
     {"grep", &Make<Grep>},
     {"indexer", &Make<Indexer>},
+    {"join", &Make<Join>},
+    {"streaming", &Make<Streaming>},
     {"teragen", &Make<TeraGen>},
     {"terasort", &Make<TeraSort>},
     {"teravalidate", &Make<TeraValidate>},

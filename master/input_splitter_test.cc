@@ -34,6 +34,28 @@ TEST(InputSplitterTest, ExactMultipleAndEmptyFiles) {
   EXPECT_TRUE(ComputeSplits({{"e", 0}}, 100).empty());
 }
 
+TEST(InputSplitterTest, CompressedFilesAreNeverCut) {
+  // z.gz fits in what the first split has left; big.lz4 does not, and
+  // overfills a split of its own; the rest packs as usual.
+  auto splits = ComputeSplits(
+      {{"a", 30}, {"z.gz", 20}, {"big.lz4", 250}, {"b", 120}, {"y.gz", 0}},
+      100);
+  EXPECT_EQ(Describe(splits),
+            "[a:0+30 z.gz:0+20 ][big.lz4:0+250 ][b:0+100 ][b:100+20 ]");
+  // One that fits exactly.
+  EXPECT_EQ(Describe(ComputeSplits({{"a", 30}, {"z.gz", 70}, {"b", 10}}, 100)),
+            "[a:0+30 z.gz:0+70 ][b:0+10 ]");
+}
+
+TEST(InputSplitterTest, ChunksCarryTheirInputIndex) {
+  auto splits = ComputeSplits({{"a", 60, 0}, {"b", 60, 2}}, 100);
+  ASSERT_EQ(splits.size(), 2u);
+  ASSERT_EQ(splits[0].chunks_size(), 2);
+  EXPECT_EQ(splits[0].chunks(0).input_index(), 0u);
+  EXPECT_EQ(splits[0].chunks(1).input_index(), 2u);
+  EXPECT_EQ(splits[1].chunks(0).input_index(), 2u);
+}
+
 TEST(InputSplitterTest, GutenbergEightMaps) {
   // The eight books total 3,301,104 bytes: ceil(3301104 / 412638) == 8.
   std::vector<InputFile> files = {{"1", 138885}, {"2", 453168}, {"3", 441033},

@@ -1,5 +1,6 @@
 #include "master/job_validator.h"
 
+#include <map>
 #include <set>
 #include <utility>
 
@@ -62,6 +63,14 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
     return Refusal{InputError(files.status()),
                    std::string(files.status().message())};
   }
+  // Which --input each file came from: the first pattern that names it
+  // (ExpandInputs merged them).
+  std::map<std::string, uint32_t> input_index;
+  for (size_t i = patterns.size(); i-- > 0;) {
+    auto matched = ExpandInputs({patterns[i]});
+    if (!matched.ok()) continue;
+    for (const std::string& f : *matched) input_index[f] = i;
+  }
   std::vector<InputFile> inputs;
   for (const std::string& path : *files) {
     auto size = FileSize(path);
@@ -69,7 +78,7 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
       return Refusal{InputError(size.status()),
                      std::string(size.status().message())};
     }
-    inputs.push_back({path, *size});
+    inputs.push_back({path, *size, input_index[path]});
   }
 
   // Paths are compared, and the output written, by their real form.
@@ -260,16 +269,17 @@ std::optional<JobValidator::Refusal> JobValidator::CheckShape(
                                   kMaxFixedRecordBytes, " bytes, got ",
                                   f.record_bytes())};
     }
-    if (f.kind() != mrpb::InputFormat::TEXT &&
-        f.kind() != mrpb::InputFormat::FIXED) {
+    if (f.kind() == mrpb::InputFormat::CSV && f.delimiter().size() > 1) {
       return Refusal{R::INVALID_SPEC,
-                     absl::StrCat("input format ",
-                                  mrpb::InputFormat::Kind_Name(f.kind()),
-                                  " is not supported yet")};
+                     absl::StrCat("a CSV delimiter is one byte, got '",
+                                  f.delimiter(), "'")};
     }
-  }
-  if (spec->output_format() == mrpb::OUTPUT_JSONL) {
-    return Refusal{R::INVALID_SPEC, "output format JSONL is not supported yet"};
+    if (f.kind() == mrpb::InputFormat::CSV &&
+        (f.delimiter() == "\"" || f.delimiter() == "\n" ||
+         f.delimiter() == "\r")) {
+      return Refusal{R::INVALID_SPEC,
+                     "a CSV delimiter cannot be a quote or a line end"};
+    }
   }
   if (spec->map_only()) {
     if (spec->total_order() || traits.plans()) {

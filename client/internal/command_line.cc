@@ -25,9 +25,10 @@ std::string MakeUsage() {
 The master's address comes from --master, or else from $MR_MASTER.
 
 commands:
-  submit (--app NAME | --plugin FILE.so) (--input PATH... | --maps M)
+  submit (--app NAME | --plugin FILE.so | --mapper CMD [--reducer CMD]
+         [--combiner CMD]) (--input PATH... | --maps M)
          --output DIR [--reduces R] [--total-order] [--split-size BYTES]
-         [--input-format FORMAT] [--output-format FORMAT]
+         [--input-format FORMAT]... [--output-format FORMAT]
          [--param KEY=VALUE]... [--file PATH]...
          [--overwrite] [--name NAME] [--max-attempts N]
          [--max-skipped-records N] [--no-speculation] [--request-id ID]
@@ -42,10 +43,20 @@ commands:
       --maps: for an app that generates its input (teragen), how many maps.
       --total-order: partition by key ranges sampled from the input, so
       that the part files concatenated are sorted by key.
-      --input-format: text (lines, the default) or fixed:BYTES (binary
-      records of BYTES each). --output-format: text ("key value"), tsv,
-      csv or binary (key and value bytes, nothing added); the default is
-      the app's (text for most). --split-size: input bytes per map task
+      --input-format: how inputs are read: text (lines, the default);
+      csv (RFC 4180 records), with options csv:header (each file's first
+      record names the columns) and csv:delimiter=C (one byte, or tab),
+      e.g. csv:header:delimiter=;  tsv is csv with tab as delimiter
+      (tsv:header); jsonl (one JSON value per line); fixed:BYTES (binary
+      records of BYTES each). Files ending in .gz or .lz4 are decompressed
+      in any format (each is read by one map). One --input-format applies
+      to all inputs; with several, each applies to the --input paths after
+      it, up to the next (--input-format csv:header --input a.csv
+      --input-format jsonl --input b.jsonl). Malformed records are
+      counted, reported by file and offset, and skipped.
+      --output-format: text ("key value"), tsv, csv, jsonl
+      ({"key":K,"value":V}) or binary (key and value bytes, nothing
+      added); the default is the app's (text for most). --split-size: input bytes per map task
       (default )",
       kDefaultSplitSize >> 20, R"( MiB). --max-attempts: how many times a
       task may fail before the job fails (default )",
@@ -55,6 +66,12 @@ commands:
       --file: ships PATH with the job; every task reads it by its base
       name (Context::FilePath(), mapreduce.h; a streaming job's commands
       run in the directory holding the files). May repeat.
+      --mapper, --reducer, --combiner: a streaming job (--app streaming
+      with --param mapper=CMD etc.): each CMD runs under /bin/sh -c in the
+      directory of the --file files, reads records ("key<TAB>value" lines
+      for the reducer and combiner, sorted by key) on stdin and prints
+      "key<TAB>value" lines; without --reducer the reduce is the identity.
+      A command that exits non-zero fails its task with its stderr's tail.
       --no-speculation: no backup attempts of slow tasks.
       --request-id: names this submission (default: a random id); a
       submission retried with the same id returns the job the first one
@@ -67,7 +84,7 @@ commands:
       in passes (default )",
       kDefaultMergeFactor, ", ", kMinMergeFactor, " to ", kMaxMergeFactor,
       R"().
-      --max-record-bytes: longer input lines are malformed: counted,
+      --max-record-bytes: longer input records are malformed: counted,
       reported by file and offset, and skipped (default )",
       kDefaultMaxRecordBytes >> 20, R"( MiB, at most )",
       kMaxMaxRecordBytes >> 30, R"( GiB).
@@ -129,10 +146,15 @@ absl::StatusOr<uint64_t> ParsePositive(const std::string& flag,
   return v;
 }
 
-// --input-format: "text" or "fixed:BYTES".
+// --input-format: text, csv[:OPTION]..., tsv[:header], jsonl or
+// fixed:BYTES. CSV options: "header", "delimiter=C" (one byte, or "tab").
 absl::StatusOr<mrpb::InputFormat> ParseInputFormat(const std::string& text) {
   mrpb::InputFormat f;
   if (text == "text") return f;
+  if (text == "jsonl") {
+    f.set_kind(mrpb::InputFormat::JSONL);
+    return f;
+  }
   if (absl::StartsWith(text, "fixed:")) {
     absl::StatusOr<uint64_t> n =
         ParsePositive("--input-format fixed:BYTES", text.substr(6),
@@ -142,18 +164,98 @@ absl::StatusOr<mrpb::InputFormat> ParseInputFormat(const std::string& text) {
     f.set_record_bytes(static_cast<uint32_t>(*n));
     return f;
   }
-  return Usage(absl::StrCat("--input-format must be text or fixed:BYTES, got '",
-                            text, "'"));
+  const size_t colon = text.find(':');
+  const std::string kind = text.substr(0, colon);
+  if (kind == "csv" || kind == "tsv") {
+    f.set_kind(mrpb::InputFormat::CSV);
+    if (kind == "tsv") f.set_delimiter("\t");
+    size_t pos = colon;
+    while (pos != std::string::npos) {
+      const size_t next = text.find(':', pos + 1);
+      const std::string option = text.substr(
+          pos + 1, next == std::string::npos ? std::string::npos
+                                             : next - pos - 1);
+      pos = next;
+      if (option == "header") {
+        f.set_header(true);
+        continue;
+      }
+      if (kind == "csv" && absl::StartsWith(option, "delimiter=")) {
+        std::string d = option.substr(10);
+        if (d == "tab") d = "\t";
+        if (d.size() != 1 || d == "\"" || d == "\n" || d == "\r") {
+          return Usage(absl::StrCat(
+              "--input-format csv: the delimiter must be one byte (or tab), "
+              "not a quote or a line end, got '",
+              option.substr(10), "'"));
+        }
+        f.set_delimiter(d == "," ? "" : d);
+        continue;
+      }
+      return Usage(absl::StrCat(
+          "--input-format ", kind, ": unknown option '", option, "' (",
+          kind == "csv" ? "header, delimiter=C" : "header", ")"));
+    }
+    return f;
+  }
+  return Usage(absl::StrCat(
+      "--input-format must be text, csv[:header][:delimiter=C], "
+      "tsv[:header], jsonl or fixed:BYTES, got '",
+      text, "'"));
 }
 
-// --output-format: text, tsv, csv or binary.
+// --output-format: text, tsv, csv, jsonl or binary.
 absl::StatusOr<mrpb::OutputFormat> ParseOutputFormat(const std::string& text) {
   if (text == "text") return mrpb::OUTPUT_TEXT;
   if (text == "tsv") return mrpb::OUTPUT_TSV;
   if (text == "csv") return mrpb::OUTPUT_CSV;
+  if (text == "jsonl") return mrpb::OUTPUT_JSONL;
   if (text == "binary") return mrpb::OUTPUT_BINARY;
   return Usage(absl::StrCat(
-      "--output-format must be text, tsv, csv or binary, got '", text, "'"));
+      "--output-format must be text, tsv, csv, jsonl or binary, got '", text,
+      "'"));
+}
+
+// Sets spec->input_formats from the --input-format flags: `texts[k]` was
+// given when `starts[k]` inputs had been given. One flag applies to every
+// input; several each apply to the inputs that follow them (up to the
+// next), inputs before the first being text.
+absl::Status SetInputFormats(const std::vector<std::string>& texts,
+                             const std::vector<int>& starts,
+                             mrpb::JobSpec* spec) {
+  if (texts.empty()) return absl::OkStatus();
+  std::vector<mrpb::InputFormat> formats;
+  for (const std::string& t : texts) {
+    absl::StatusOr<mrpb::InputFormat> f = ParseInputFormat(t);
+    if (!f.ok()) return f.status();
+    formats.push_back(*f);
+  }
+  if (formats.size() == 1) {
+    *spec->add_input_formats() = formats[0];
+    return absl::OkStatus();
+  }
+  std::vector<mrpb::InputFormat> per_input(spec->inputs_size());
+  for (size_t k = 0; k < formats.size(); ++k) {
+    const int end = k + 1 < formats.size() ? starts[k + 1] : spec->inputs_size();
+    if (starts[k] == end) {
+      return Usage(absl::StrCat(
+          "--input-format ", texts[k],
+          " is followed by no --input (with several --input-format flags, "
+          "each applies to the inputs after it)"));
+    }
+    for (int i = starts[k]; i < end; ++i) per_input[i] = formats[k];
+  }
+  bool all_same = true;
+  for (const mrpb::InputFormat& f : per_input) {
+    all_same = all_same && f.SerializeAsString() ==
+                               per_input[0].SerializeAsString();
+  }
+  if (all_same) {
+    *spec->add_input_formats() = per_input[0];
+    return absl::OkStatus();
+  }
+  for (const mrpb::InputFormat& f : per_input) *spec->add_input_formats() = f;
+  return absl::OkStatus();
 }
 
 // Walks the arguments after the command. Each flag is "--name" or
@@ -224,12 +326,42 @@ absl::Status NoValue(const std::string& name, bool has_inline) {
   return Usage(absl::StrCat(name, " takes no value"));
 }
 
+// --mapper / --reducer / --combiner: the streaming app (apps/streaming.h)
+// with those commands as its params; *app becomes "streaming".
+absl::Status SetStreamingApp(const std::string& mapper,
+                             const std::string& reducer,
+                             const std::string& combiner,
+                             const std::string& plugin, std::string* app,
+                             mrpb::JobSpec* spec) {
+  if (mapper.empty()) return Usage("--reducer and --combiner need --mapper CMD");
+  if (!plugin.empty() || (!app->empty() && *app != "streaming")) {
+    return Usage("--mapper runs the streaming app: not with --plugin or "
+                 "another --app");
+  }
+  const ParamMap given = ParamsFromProto(spec->params());
+  for (const char* name : {"mapper", "reducer", "combiner"}) {
+    if (given.count(name) > 0) {
+      return Usage(absl::StrCat("--", name, " and --param ", name,
+                                "= both given"));
+    }
+  }
+  *app = "streaming";
+  SetParam(spec, "mapper", mapper);
+  if (!reducer.empty()) SetParam(spec, "reducer", reducer);
+  if (!combiner.empty()) SetParam(spec, "combiner", combiner);
+  return absl::OkStatus();
+}
+
 absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
                          CommandLine* cl) {
   std::string app, plugin, output, reduces, split_size, name, max_attempts,
       max_skipped, request_id, sort_buffer_mb, merge_factor, max_record_bytes,
-      maps, input_format, output_format;
+      maps, output_format;
+  // --input-format flags, and how many inputs preceded each.
+  std::vector<std::string> input_formats;
+  std::vector<int> input_format_starts;
   mrpb::JobSpec& spec = cl->spec;
+  std::string mapper, reducer, combiner;  // sugar for --app streaming
   while (!cur->Done()) {
     if (!IsFlag(cur->Peek())) return cur->Unexpected(cur->Peek());
     std::string flag, inline_value;
@@ -240,6 +372,9 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     std::string* single = nullptr;
     if (flag == "--app") single = &app;
     if (flag == "--plugin") single = &plugin;
+    if (flag == "--mapper") single = &mapper;
+    if (flag == "--reducer") single = &reducer;
+    if (flag == "--combiner") single = &combiner;
     if (flag == "--output") single = &output;
     if (flag == "--reduces") single = &reduces;
     if (flag == "--split-size") single = &split_size;
@@ -251,13 +386,17 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     if (flag == "--merge-factor") single = &merge_factor;
     if (flag == "--max-record-bytes") single = &max_record_bytes;
     if (flag == "--maps") single = &maps;
-    if (flag == "--input-format") single = &input_format;
     if (flag == "--output-format") single = &output_format;
     if (single != nullptr) {
       if (!single->empty()) return Usage(absl::StrCat(flag, " given twice"));
       absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
       if (!v.ok()) return v.status();
       *single = *std::move(v);
+    } else if (flag == "--input-format") {
+      absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
+      if (!v.ok()) return v.status();
+      input_formats.push_back(*v);
+      input_format_starts.push_back(spec.inputs_size());
     } else if (flag == "--input") {
       std::vector<std::string> paths = cur->Values(inline_value, has_inline);
       if (paths.empty()) return Usage("--input needs at least one PATH");
@@ -298,6 +437,13 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     }
   }
 
+  if (!mapper.empty() || !reducer.empty() || !combiner.empty()) {
+    if (absl::Status s = SetStreamingApp(mapper, reducer, combiner, plugin,
+                                         &app, &spec);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (!app.empty() && !plugin.empty()) {
     return Usage("--app and --plugin are mutually exclusive");
   }
@@ -341,10 +487,10 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
     if (!m.ok()) return m.status();
     spec.set_num_maps(static_cast<uint32_t>(*m));
   }
-  if (!input_format.empty()) {
-    absl::StatusOr<mrpb::InputFormat> f = ParseInputFormat(input_format);
-    if (!f.ok()) return f.status();
-    *spec.add_input_formats() = *f;
+  if (absl::Status s =
+          SetInputFormats(input_formats, input_format_starts, &spec);
+      !s.ok()) {
+    return s;
   }
   if (!output_format.empty()) {
     absl::StatusOr<mrpb::OutputFormat> f = ParseOutputFormat(output_format);

@@ -132,11 +132,15 @@ TEST(CommandLineTest, BadNumbers) {
   EXPECT_EQ(with({"--reduces", "0", "--total-order"}),
             "--total-order needs reduces; not with --reduces 0");
   EXPECT_EQ(with({"--input-format", "csv:x"}),
-            "--input-format must be text or fixed:BYTES, got 'csv:x'");
+            "--input-format csv: unknown option 'x' (header, delimiter=C)");
+  EXPECT_EQ(with({"--input-format", "xml"}),
+            "--input-format must be text, csv[:header][:delimiter=C], "
+            "tsv[:header], jsonl or fixed:BYTES, got 'xml'");
   EXPECT_EQ(with({"--input-format", "fixed:0"}),
             "--input-format fixed:BYTES must be a positive integer, got '0'");
   EXPECT_EQ(with({"--output-format", "xml"}),
-            "--output-format must be text, tsv, csv or binary, got 'xml'");
+            "--output-format must be text, tsv, csv, jsonl or binary, got "
+            "'xml'");
   EXPECT_EQ(with({"--reduces=-3"}),
             "--reduces must be a positive integer, got '-3'");
   EXPECT_EQ(with({"--reduces", "+3"}),
@@ -300,6 +304,104 @@ TEST(CommandLineTest, SubmitJobShapesAndFormats) {
   EXPECT_EQ(cl->spec.output_format(), mrpb::OUTPUT_TSV);
 }
 
+TEST(CommandLineTest, InputFormatSyntax) {
+  auto format = [](const std::string& f) {
+    absl::StatusOr<CommandLine> cl =
+        Parse({"--master", "h:1", "submit", "--app", "wc", "--input", "a",
+               "--output", "o", "--input-format", f});
+    EXPECT_TRUE(cl.ok()) << f << ": " << cl.status();
+    EXPECT_EQ(cl.ok() ? cl->spec.input_formats_size() : 0, 1) << f;
+    return cl.ok() && cl->spec.input_formats_size() == 1
+               ? cl->spec.input_formats(0)
+               : mrpb::InputFormat();
+  };
+  mrpb::InputFormat f = format("csv");
+  EXPECT_EQ(f.kind(), mrpb::InputFormat::CSV);
+  EXPECT_FALSE(f.header());
+  EXPECT_EQ(f.delimiter(), "");
+  f = format("csv:header:delimiter=;");
+  EXPECT_EQ(f.kind(), mrpb::InputFormat::CSV);
+  EXPECT_TRUE(f.header());
+  EXPECT_EQ(f.delimiter(), ";");
+  f = format("csv:delimiter=tab");
+  EXPECT_FALSE(f.header());
+  EXPECT_EQ(f.delimiter(), "\t");
+  f = format("tsv:header");
+  EXPECT_EQ(f.kind(), mrpb::InputFormat::CSV);
+  EXPECT_TRUE(f.header());
+  EXPECT_EQ(f.delimiter(), "\t");
+  EXPECT_EQ(format("jsonl").kind(), mrpb::InputFormat::JSONL);
+  EXPECT_EQ(format("text").kind(), mrpb::InputFormat::TEXT);
+
+  const std::vector<std::string> base = {"--master", "h:1", "submit", "--app",
+                                         "wc", "--input", "a", "--output", "o"};
+  auto error = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Error(args);
+  };
+  EXPECT_EQ(error({"--input-format", "csv:delimiter=ab"}),
+            "--input-format csv: the delimiter must be one byte (or tab), not "
+            "a quote or a line end, got 'ab'");
+  EXPECT_EQ(error({"--input-format", "csv:delimiter=\""}),
+            "--input-format csv: the delimiter must be one byte (or tab), not "
+            "a quote or a line end, got '\"'");
+  EXPECT_EQ(error({"--input-format", "tsv:delimiter=;"}),
+            "--input-format tsv: unknown option 'delimiter=;' (header)");
+  EXPECT_EQ(error({"--input-format"}), "--input-format needs a value");
+}
+
+TEST(CommandLineTest, InputFormatPerInput) {
+  // Each of several --input-format flags applies to the inputs after it.
+  absl::StatusOr<CommandLine> cl = Parse(
+      {"--master", "h:1", "submit", "--app", "fields", "--input", "t.txt",
+       "--input-format", "csv:header", "--input", "a.csv", "b.csv",
+       "--input-format=jsonl", "--input", "c.jsonl", "--output", "/o"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  ASSERT_EQ(cl->spec.inputs_size(), 4);
+  ASSERT_EQ(cl->spec.input_formats_size(), 4);
+  EXPECT_EQ(cl->spec.input_formats(0).kind(), mrpb::InputFormat::TEXT);
+  EXPECT_EQ(cl->spec.input_formats(1).kind(), mrpb::InputFormat::CSV);
+  EXPECT_TRUE(cl->spec.input_formats(1).header());
+  EXPECT_EQ(cl->spec.input_formats(2).kind(), mrpb::InputFormat::CSV);
+  EXPECT_EQ(cl->spec.input_formats(3).kind(), mrpb::InputFormat::JSONL);
+
+  // One flag, before or after the inputs, applies to all of them.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"--master", "h:1", "submit", "--app", "wc", "--input-format",
+            "jsonl", "--input", "a", "--input", "b", "--output", "/o"},
+           {"--master", "h:1", "submit", "--app", "wc", "--input", "a",
+            "--input", "b", "--output", "/o", "--input-format", "jsonl"}}) {
+    cl = Parse(args);
+    ASSERT_TRUE(cl.ok()) << cl.status();
+    ASSERT_EQ(cl->spec.inputs_size(), 2);
+    ASSERT_EQ(cl->spec.input_formats_size(), 1);
+    EXPECT_EQ(cl->spec.input_formats(0).kind(), mrpb::InputFormat::JSONL);
+  }
+
+  // Several flags that come to the same format for every input: one.
+  cl = Parse({"--master", "h:1", "submit", "--app", "wc", "--input-format",
+              "csv", "--input", "a", "--input-format", "csv", "--input", "b",
+              "--output", "/o"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.input_formats_size(), 1);
+
+  EXPECT_EQ(Error({"--master", "h:1", "submit", "--app", "wc",
+                   "--input-format", "csv", "--input", "a", "--input-format",
+                   "jsonl", "--output", "/o"}),
+            "--input-format jsonl is followed by no --input (with several "
+            "--input-format flags, each applies to the inputs after it)");
+}
+
+TEST(CommandLineTest, OutputFormatJsonl) {
+  absl::StatusOr<CommandLine> cl =
+      Parse({"--master", "h:1", "submit", "--app", "wc", "--input", "a",
+             "--output", "o", "--output-format", "jsonl"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.output_format(), mrpb::OUTPUT_JSONL);
+}
+
 TEST(CommandLineTest, SubmitDataPathLimits) {
   const std::vector<std::string> base = {"--master", "h:1",  "submit",
                                          "--app",    "wc",   "--input",
@@ -371,6 +473,54 @@ TEST(CommandLineTest, UsageListsTheDataPathFlagsWithDefaults) {
   EXPECT_NE(usage.find("(default 64 MiB, at most 1 GiB)."),
             std::string::npos)
       << usage;
+}
+
+TEST(CommandLineTest, StreamingFlagsSetTheStreamingAppAndItsParams) {
+  const std::vector<std::string> base = {"--master", "m:1", "submit",
+                                         "--input", "in", "--output", "out"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  absl::StatusOr<CommandLine> cl =
+      Parse(with({"--mapper", "python3 m.py", "--reducer=python3 r.py",
+                  "--combiner", "sort | uniq -c", "--file", "m.py",
+                  "--param", "limit=3"}));
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.app(), "streaming");
+  EXPECT_EQ(cl->plugin_path, "");
+  EXPECT_THAT(ParamsFromProto(cl->spec.params()),
+              UnorderedElementsAre(Pair("mapper", "python3 m.py"),
+                                   Pair("reducer", "python3 r.py"),
+                                   Pair("combiner", "sort | uniq -c"),
+                                   Pair("limit", "3")));
+  EXPECT_THAT(cl->side_files, ElementsAre("/home/u/work/m.py"));
+
+  // The mapper alone; --app streaming is allowed alongside.
+  cl = Parse(with({"--app", "streaming", "--mapper", "cat"}));
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->spec.app(), "streaming");
+  EXPECT_THAT(ParamsFromProto(cl->spec.params()),
+              ElementsAre(Pair("mapper", "cat")));
+
+  EXPECT_EQ(Error(with({"--reducer", "cat"})),
+            "--reducer and --combiner need --mapper CMD");
+  EXPECT_EQ(Error(with({"--combiner", "cat"})),
+            "--reducer and --combiner need --mapper CMD");
+  EXPECT_EQ(Error(with({"--mapper", "cat", "--app", "wordcount"})),
+            "--mapper runs the streaming app: not with --plugin or another "
+            "--app");
+  EXPECT_EQ(Error(with({"--plugin", "x.so", "--mapper", "cat"})),
+            "--mapper runs the streaming app: not with --plugin or another "
+            "--app");
+  EXPECT_EQ(Error(with({"--mapper", "cat", "--param", "mapper=tr a b"})),
+            "--mapper and --param mapper= both given");
+  EXPECT_EQ(Error(with({"--mapper", "cat", "--mapper", "tac"})),
+            "--mapper given twice");
+  EXPECT_EQ(Error(with({"--mapper"})), "--mapper needs a value");
+  EXPECT_NE(std::string(UsageText()).find("--mapper CMD [--reducer CMD]"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ struct InputRecord {
   std::string_view file;    // the input file's path, as the master resolved it
   uint64_t offset = 0;      // byte offset of the record's first byte in `file`
                             // (in the decompressed stream of a compressed one)
-  uint64_t line_number = 0; // 1-based; only when Job::WantsLineNumbers()
+  uint64_t line_number = 0; // 1-based; only when Job::WantsLineNumbers(),
+                            // and for text input only (0 for the others)
   std::string_view line;    // the record's bytes, as in the file
   uint32_t input_index = 0; // which of the job's inputs (--input) it is from
   // CSV and JSON Lines: the record's columns (valid during the call); null

@@ -117,7 +117,7 @@ absl::Status MapSplit(const mrpb::TaskAssignment& a, Job* job, MapContext* ctx,
       // Text lines in blocks: a vectorized MapBlock() sees many at once.
       const std::string too_long = absl::StrCat(
           "longer than ", read_options.max_record_bytes, " bytes");
-      s = ReadChunkBlocks(
+      s = ReadTextBlocks(
           chunk, read_options,
           [&](const InputBlock& block) {
             if (!ctx->status().ok()) return;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 
 namespace mr {
 namespace {
@@ -45,6 +46,13 @@ absl::Status OutputWriter::Write(std::string_view key, std::string_view value) {
       AppendCsvField(value);
       buf_.append("\r\n");
       break;
+    case mrpb::OUTPUT_JSONL:
+      buf_.append("{\"key\":");
+      AppendJsonString(key);
+      buf_.append(",\"value\":");
+      AppendJsonString(value);
+      buf_.append("}\n");
+      break;
     default:
       buf_.append(key.data(), key.size());
       if (!value.empty()) {
@@ -69,6 +77,21 @@ void OutputWriter::AppendCsvField(std::string_view field) {
     if (c == '"') buf_.push_back('"');
     buf_.push_back(c);
   }
+  buf_.push_back('"');
+}
+
+void OutputWriter::AppendJsonString(std::string_view s) {
+  // Printable ASCII but '"' and '\\' goes as it is; anything else is
+  // escaped as mrctl's JSON escapes names (common/names.h: JsonString), a
+  // byte that is not part of valid UTF-8 as \udcNN.
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      buf_.append(JsonString(s));
+      return;
+    }
+  }
+  buf_.push_back('"');
+  buf_.append(s.data(), s.size());
   buf_.push_back('"');
 }
 

@@ -1,7 +1,10 @@
 // A part file of a job's output: records written in the job's output
 // format (mrpb::OutputFormat: text "key value\n", TSV "key\tvalue\n", CSV
-// two RFC 4180 fields ending "\r\n", binary key and value bytes with
-// nothing added) through a large buffer, and synced on Close()
+// two RFC 4180 fields ending "\r\n", JSON Lines {"key":K,"value":V}
+// (JSON strings; a byte that is not part of valid UTF-8 is escaped as the
+// lone surrogate \udcNN, as `mrctl --json` escapes names: common/names.h
+// JsonString), binary key and value bytes with nothing added) through a
+// large buffer, and synced on Close()
 // so that an attempt reports success only once its output is durable.
 //
 // Thread-safety: not thread-safe.
@@ -33,6 +36,7 @@ class OutputWriter {
  private:
   absl::Status Flush();
   void AppendCsvField(std::string_view field);
+  void AppendJsonString(std::string_view s);
   absl::Status Error(const char* what) const;
 
   const mrpb::OutputFormat format_;
