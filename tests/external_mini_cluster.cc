@@ -683,6 +683,22 @@ absl::StatusOr<std::string> ExternalMiniCluster::SubmitJob(
   return std::string(absl::StripAsciiWhitespace(first));
 }
 
+absl::StatusOr<mrpb::JobStatus> ExternalMiniCluster::SubmitAndWait(
+    std::vector<std::string> args, int expected_exit) {
+  args.insert(args.begin(), "submit");
+  args.push_back("--wait");
+  args.push_back("--json");
+  ASSIGN_OR_RETURN(CommandResult r, RunMrctl(args));
+  absl::StatusOr<mrpb::JobStatus> status = ParseJobStatusJson(r.out);
+  if (r.exit_code != expected_exit || !status.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "mrctl ", absl::StrJoin(args, " "), " exited with ", r.exit_code,
+        " (expected ", expected_exit, "); stdout:\n", r.out, "stderr:\n",
+        r.err, LogTails()));
+  }
+  return status;
+}
+
 std::string ExternalMiniCluster::LogTails(int lines) const {
   std::string out;
   auto add = [&](const ExternalDaemon* d) {

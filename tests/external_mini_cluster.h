@@ -278,6 +278,13 @@ class ExternalMiniCluster {
   // it exits non-zero.
   absl::StatusOr<std::string> SubmitJob(const std::vector<std::string>& args);
 
+  // Runs `mrctl submit args... --wait --json` and returns the job's final
+  // status as mrctl printed it. Internal, quoting mrctl's output and the
+  // daemons' log tails, when mrctl exits with another code than
+  // `expected_exit` or prints no status.
+  absl::StatusOr<mrpb::JobStatus> SubmitAndWait(std::vector<std::string> args,
+                                                int expected_exit = 0);
+
   // Polls GetJobStatus every `poll` until the job leaves JOB_RUNNING;
   // returns its final status. DeadlineExceeded after `timeout`.
   absl::StatusOr<mrpb::JobStatus> WaitForJob(

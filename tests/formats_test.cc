@@ -151,20 +151,13 @@ class FormatsTest : public ::testing::Test {
   // status and sets *out.
   mrpb::JobStatus Submit(std::vector<std::string> args, std::string* out) {
     *out = cluster_.PathUnderRoot(absl::StrCat("out-", runs_++));
-    args.insert(args.begin(), "submit");
-    for (const char* a : {"--output", out->c_str(), "--wait", "--json"}) {
-      args.push_back(a);
-    }
-    absl::StatusOr<CommandResult> r = cluster_.RunMrctl(args);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return {};
-    EXPECT_EQ(r->exit_code, 0) << "stdout:\n"
-                               << r->out << "stderr:\n"
-                               << r->err << cluster_.LogTails();
-    absl::StatusOr<mrpb::JobStatus> status = ParseJobStatusJson(r->out);
+    args.push_back("--output");
+    args.push_back(*out);
+    absl::StatusOr<mrpb::JobStatus> status =
+        cluster_.SubmitAndWait(std::move(args));
     EXPECT_TRUE(status.ok()) << status.status();
     if (!status.ok()) return {};
-    EXPECT_EQ(status->state(), mrpb::JOB_SUCCEEDED) << r->out;
+    EXPECT_EQ(status->state(), mrpb::JOB_SUCCEEDED) << status->DebugString();
     return *status;
   }
 

@@ -30,17 +30,9 @@ class JobFeaturesTest : public ::testing::Test {
   }
 
   mrpb::JobStatus Submit(std::vector<std::string> args) {
-    args.insert(args.begin(), "submit");
-    args.push_back("--wait");
-    args.push_back("--json");
-    absl::StatusOr<CommandResult> r = cluster_.RunMrctl(args);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return {};
-    EXPECT_EQ(r->exit_code, 0) << "stdout:\n" << r->out << "stderr:\n"
-                               << r->err << cluster_.LogTails();
-    absl::StatusOr<mrpb::JobStatus> status = ParseJobStatusJson(r->out);
-    EXPECT_TRUE(status.ok()) << status.status();
-    return status.ok() ? *status : mrpb::JobStatus();
+    absl::StatusOr<mrpb::JobStatus> s = cluster_.SubmitAndWait(std::move(args));
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : mrpb::JobStatus();
   }
 
   std::string Part(const std::string& dir, const char* kind, int i) {

@@ -181,15 +181,9 @@ class JoinClusterTest : public ::testing::Test {
   }
 
   mrpb::JobStatus Submit(std::vector<std::string> args) {
-    args.insert(args.begin(), {"submit", "--app", "join"});
-    args.push_back("--wait");
-    args.push_back("--json");
-    absl::StatusOr<CommandResult> r = cluster_.RunMrctl(args);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return {};
-    EXPECT_EQ(r->exit_code, 0) << "stdout:\n" << r->out << "stderr:\n"
-                               << r->err << cluster_.LogTails();
-    absl::StatusOr<mrpb::JobStatus> status = ParseJobStatusJson(r->out);
+    args.insert(args.begin(), {"--app", "join"});
+    absl::StatusOr<mrpb::JobStatus> status =
+        cluster_.SubmitAndWait(std::move(args));
     EXPECT_TRUE(status.ok()) << status.status();
     if (!status.ok()) return {};
     EXPECT_EQ(status->state(), mrpb::JOB_SUCCEEDED) << status->DebugString();
@@ -198,19 +192,9 @@ class JoinClusterTest : public ::testing::Test {
 
   // The part files of `kind` ("r" or "m") in `dir`, concatenated in order.
   static std::string ReadParts(const std::string& dir, const std::string& kind) {
-    std::vector<std::string> parts;
-    for (const auto& e : std::filesystem::directory_iterator(dir)) {
-      const std::string name = e.path().filename().string();
-      if (name.rfind("part-" + kind + "-", 0) == 0) parts.push_back(name);
-    }
-    std::sort(parts.begin(), parts.end());
-    std::string all;
-    for (const std::string& p : parts) {
-      absl::StatusOr<std::string> text = ReadFileToString(dir + "/" + p);
-      EXPECT_TRUE(text.ok()) << text.status();
-      if (text.ok()) all += *text;
-    }
-    return all;
+    absl::StatusOr<std::string> all = ConcatenateParts(dir, kind);
+    EXPECT_TRUE(all.ok()) << all.status();
+    return all.ok() ? *all : "";
   }
 
   ExternalMiniCluster cluster_;

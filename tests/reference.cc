@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace mr {
@@ -126,6 +127,25 @@ std::string SortLines(const std::string& text) {
 
 size_t CountLines(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+absl::StatusOr<std::string> ConcatenateParts(const std::string& dir,
+                                             const std::string& kind) {
+  std::string all;
+  int p = 0;
+  for (;; ++p) {
+    const std::string path = absl::StrFormat("%s/part-%s-%05d", dir, kind, p);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) break;
+    absl::StatusOr<std::string> text = Slurp(path);
+    if (!text.ok()) return text.status();
+    all += *text;
+  }
+  if (p == 0) {
+    return absl::NotFoundError(
+        absl::StrCat(dir, " holds no part-", kind, "-00000"));
+  }
+  return all;
 }
 
 absl::StatusOr<std::string> ReadJobOutput(const std::string& dir,

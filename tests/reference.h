@@ -69,6 +69,12 @@ std::string DescribeTree(const std::string& dir);
 absl::StatusOr<std::string> ReadJobOutput(const std::string& dir,
                                           const JobOutputOptions& options = {});
 
+// The part files `dir`/part-`kind`-00000, -00001, ... ("r" for reduces',
+// "m" for a map-only job's) concatenated in order, as they are, up to the
+// first number missing. NotFound when there is none.
+absl::StatusOr<std::string> ConcatenateParts(const std::string& dir,
+                                             const std::string& kind);
+
 // Where the tests find their things: the environment variable MR_BIN_DIR /
 // MR_LIB_DIR / MR_DATA_DIR when set, else the build's bin/ and lib/ and the
 // Gutenberg corpus, as configured by CMake.

@@ -77,14 +77,8 @@ class StreamingClusterTest : public ::testing::Test {
   // Runs `mrctl submit --wait --json` with `args`; the final status.
   mrpb::JobStatus Submit(const std::vector<std::string>& args,
                          int expected_exit) {
-    std::vector<std::string> all = {"submit", "--wait", "--json"};
-    all.insert(all.end(), args.begin(), args.end());
-    absl::StatusOr<CommandResult> r = cluster_.RunMrctl(all);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return {};
-    EXPECT_EQ(r->exit_code, expected_exit)
-        << "stdout:\n" << r->out << "stderr:\n" << r->err << cluster_.LogTails();
-    absl::StatusOr<mrpb::JobStatus> status = ParseJobStatusJson(r->out);
+    absl::StatusOr<mrpb::JobStatus> status =
+        cluster_.SubmitAndWait(args, expected_exit);
     EXPECT_TRUE(status.ok()) << status.status();
     return status.ok() ? *status : mrpb::JobStatus();
   }

@@ -27,21 +27,19 @@ namespace {
 
 constexpr size_t kRecord = 100;
 
-// The part files `prefix`-00000.. of a job output, concatenated in order.
+// The part files `prefix`-00000.. of a job output, concatenated in order;
+// checks there are `expected` of them.
 std::string ReadParts(const std::string& dir, const std::string& prefix,
                       int expected) {
-  std::string all;
-  for (int p = 0;; ++p) {
-    const std::string path = absl::StrFormat("%s/%s-%05d", dir, prefix, p);
-    if (!PathExists(path)) {
-      EXPECT_EQ(p, expected) << DescribeTree(dir);
-      break;
-    }
-    absl::StatusOr<std::string> text = ReadFileToString(path);
-    EXPECT_TRUE(text.ok()) << text.status();
-    if (text.ok()) all += *text;
-  }
-  return all;
+  const std::string kind = prefix.substr(prefix.size() - 1);  // "m" or "r"
+  EXPECT_TRUE(PathExists(absl::StrFormat("%s-%05d", dir + "/" + prefix,
+                                         expected - 1)) &&
+              !PathExists(absl::StrFormat("%s-%05d", dir + "/" + prefix,
+                                          expected)))
+      << DescribeTree(dir);
+  absl::StatusOr<std::string> all = ConcatenateParts(dir, kind);
+  EXPECT_TRUE(all.ok()) << all.status();
+  return all.ok() ? *all : "";
 }
 
 uint64_t Checksum(std::string_view records) {
@@ -75,17 +73,10 @@ class TeraSortTest : public ::testing::Test {
   // Runs `mrctl submit ARGS --wait --json`; returns the final status, and
   // checks the exit code.
   mrpb::JobStatus Submit(std::vector<std::string> args, int expected_exit = 0) {
-    args.insert(args.begin(), "submit");
-    args.push_back("--wait");
-    args.push_back("--json");
-    absl::StatusOr<CommandResult> r = cluster_.RunMrctl(args);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return {};
-    EXPECT_EQ(r->exit_code, expected_exit)
-        << "stdout:\n" << r->out << "stderr:\n" << r->err << cluster_.LogTails();
-    absl::StatusOr<mrpb::JobStatus> status = ParseJobStatusJson(r->out);
-    EXPECT_TRUE(status.ok()) << status.status();
-    return status.ok() ? *status : mrpb::JobStatus();
+    absl::StatusOr<mrpb::JobStatus> s =
+        cluster_.SubmitAndWait(std::move(args), expected_exit);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : mrpb::JobStatus();
   }
 
   // teragen N records (--maps 3) into a new directory; returns it.
