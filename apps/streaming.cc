@@ -222,6 +222,15 @@ void Streaming::Reduce(std::string_view key, ValueIterator& values,
 }
 
 void Streaming::Finish(Context& ctx) {
+  // A task that got no input still runs its command on empty input, as
+  // Hadoop does (a mapper may print a header, a reducer a total of 0).
+  if (!failed_ && process_ == nullptr) {
+    if (ctx.Kind() == TaskKind::kMap) {
+      EnsureStarted(Role::kMapper, {}, ctx);
+    } else if (ctx.Kind() == TaskKind::kReduce && !reducer_.empty()) {
+      EnsureStarted(Role::kReducer, {}, ctx);
+    }
+  }
   if (failed_ || process_ == nullptr) return;
   const Role role = role_;
   const bool ok = EndProcess(role, *process_, ctx);

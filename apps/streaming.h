@@ -44,8 +44,9 @@
 //
 // Processes: one mapper (or reducer) process per task, started at the
 // task's first record or key group and fed in 64 KiB batches; at Finish()
-// its stdin is closed, its stdout read to EOF, and its exit awaited. A task
-// with no input at all starts none. The task fails (Context::Fail(), so it
+// its stdin is closed, its stdout read to EOF, and its exit awaited. A map,
+// or a reduce with a reducer command, that gets no input runs its command
+// on empty input at Finish(), as Hadoop does. The task fails (Context::Fail(), so it
 // is retried, then the job fails with the message in `mrctl status`) when a
 // process exits non-zero, dies on a signal, cannot be started (the shell's
 // 127, "command not found"), or exits before reading all its input; the

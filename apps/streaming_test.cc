@@ -222,10 +222,26 @@ TEST(StreamingTest, NoReducerIsTheIdentity) {
               ElementsAre(Pair("a", "1"), Pair("a", "2"), Pair("b", "")));
 }
 
-TEST(StreamingTest, NoRecordsStartsNoProcess) {
-  // The command would fail if it ran.
-  auto job = NewJob({{"mapper", "exit 9"}, {"reducer", "exit 9"}});
+TEST(StreamingTest, NoRecordsStillRunsTheCommandOnEmptyInput) {
+  auto job = NewJob({{"mapper", "echo mapped; wc -l | tr -d ' '"},
+                     {"reducer", "printf 'total\\t%s\\n' $(wc -l)"}});
+  StreamingContext map;
+  job->Finish(map);
+  EXPECT_TRUE(map.failures.empty());
+  EXPECT_THAT(map.emits, ElementsAre(Pair("mapped", ""), Pair("0", "")));
+
+  job = NewJob({{"mapper", "cat"}, {"reducer", "printf 'total\\t%s\\n' $(wc -l)"}});
+  StreamingContext reduce;
+  reduce.kind = TaskKind::kReduce;
+  job->Finish(reduce);
+  EXPECT_TRUE(reduce.failures.empty());
+  EXPECT_THAT(reduce.emits, ElementsAre(Pair("total", "0")));
+}
+
+TEST(StreamingTest, ASampleTaskWithoutRecordsStartsNoProcess) {
+  auto job = NewJob({{"mapper", "exit 9"}});  // would fail if it ran
   StreamingContext ctx;
+  ctx.kind = TaskKind::kSample;
   job->Finish(ctx);
   EXPECT_TRUE(ctx.failures.empty());
   EXPECT_TRUE(ctx.emits.empty());

@@ -192,7 +192,6 @@ void TeraValidate::StartRun(const InputRecord& record) {
 }
 
 void TeraValidate::Map(const InputRecord& record, Context& ctx) {
-  phase_ = Phase::kMap;
   if (record.line.size() != kGensortRecordBytes) {
     // A truncated tail: invalid output, and it ends the run.
     ctx.IncrementCounter(kShortRecordsCounter, 1);
@@ -249,7 +248,6 @@ void TeraValidate::AddRun(std::string_view file, uint64_t start,
 
 void TeraValidate::Reduce(std::string_view key, ValueIterator& values,
                           Context& ctx) {
-  phase_ = Phase::kReduce;
   const bool is_run_key = key.size() >= 9 && key[key.size() - 9] == '\0';
   const std::string_view file =
       is_run_key ? key.substr(0, key.size() - 9) : std::string_view();
@@ -287,12 +285,11 @@ void TeraValidate::EmitReport(Context& ctx) {
 }
 
 void TeraValidate::Finish(Context& ctx) {
-  if (phase_ == Phase::kMap) {
+  if (ctx.Kind() == TaskKind::kReduce) {
+    EmitReport(ctx);  // even over no input: the report of zero records
+  } else {
     FlushRun(ctx);
-    return;
   }
-  // The reduce, or a task that saw no input (see the header).
-  EmitReport(ctx);
 }
 
 }  // namespace apps

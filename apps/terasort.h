@@ -127,10 +127,10 @@ std::string TeraRunKey(std::string_view file, uint64_t start_offset);
 //
 // Each map summarizes its runs (TeraRunSummary, keyed by TeraRunKey); the
 // reduce walks the runs in key order, checks each run's first key against
-// the previous run's last key, and sums. A task that sees no input at all
-// writes the report of zero records: in the reduce that is the report of
-// an empty input; in a map it goes to the shuffle with empty values, which
-// Reduce() skips (the engine does not tell a task which phase it is in).
+// the previous run's last key, and sums. A reduce that gets no input
+// writes the report of zero records; a map that gets none writes nothing
+// (Finish() tells them apart by Context::Kind()). Reduce() skips empty
+// values, which no map writes.
 class TeraValidate : public Job {
  public:
   JobTraits Traits() const override;
@@ -140,7 +140,6 @@ class TeraValidate : public Job {
   void Finish(Context& ctx) override;
 
  private:
-  enum class Phase { kUnknown, kMap, kReduce };
 
   // Map side.
   void StartRun(const InputRecord& record);
@@ -149,7 +148,6 @@ class TeraValidate : public Job {
   void AddRun(std::string_view file, uint64_t start, const TeraRunSummary& run);
   void EmitReport(Context& ctx);
 
-  Phase phase_ = Phase::kUnknown;
 
   // Map side: the run being read.
   bool in_run_ = false;

@@ -432,6 +432,7 @@ ValidateResult RunTeraValidate(const std::vector<File>& files,
       [](const auto& a, const auto& b) { return a.first < b.first; });
   TeraValidate reduce;
   FakeContext ctx;
+  ctx.kind = TaskKind::kReduce;
   for (size_t i = 0; i < shuffle.size();) {
     size_t j = i;
     std::vector<std::string> values;
@@ -574,6 +575,7 @@ TEST(TeraValidateTest, DuplicateKeysWithinAndAcrossRuns) {
 TEST(TeraValidateTest, ReduceWithoutInputReportsZero) {
   TeraValidate v;
   FakeContext ctx;
+  ctx.kind = TaskKind::kReduce;
   v.Finish(ctx);
   EXPECT_THAT(ctx.emits,
               ElementsAre(Pair("records 0", ""), Pair("checksum 0", ""),
@@ -583,9 +585,16 @@ TEST(TeraValidateTest, ReduceWithoutInputReportsZero) {
   EXPECT_EQ(ctx.counters.count(kCheckFailuresCounter), 0u);
 }
 
-// A map with no input writes the zero report to the shuffle; the reduce
-// skips it.
-TEST(TeraValidateTest, InputlessMapsReportIsSkippedByTheReduce) {
+// A map with no input writes nothing.
+TEST(TeraValidateTest, InputlessMapWritesNothing) {
+  TeraValidate v;
+  FakeContext ctx;
+  v.Finish(ctx);
+  EXPECT_TRUE(ctx.emits.empty());
+  EXPECT_TRUE(ctx.counters.empty());
+}
+
+TEST(TeraValidateTest, AnEmptySplitAmongOthersChangesNothing) {
   uint64_t checksum;
   const std::vector<File> files = SortedFiles(100, 100, &checksum);
   std::vector<Split> splits = {{0, 0, 50}, {0, 50, 0}, {0, 50, 50}};
@@ -611,6 +620,7 @@ TEST(TeraValidateTest, ShortRecordAndBadSummaryFailTheCheck) {
 
   TeraValidate reduce;
   FakeContext rctx;
+  rctx.kind = TaskKind::kReduce;
   VectorValues bad({"not a summary"});
   reduce.Reduce(TeraRunKey("f", 0), bad, rctx);
   VectorValues good({ctx.emits[0].second});

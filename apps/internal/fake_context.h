@@ -36,6 +36,7 @@ class FakeContext : public Context {
     return it == params.end() ? std::string(fallback) : it->second;
   }
   uint32_t TaskIndex() const override { return task_index; }
+  TaskKind Kind() const override { return kind; }
 
   // The emits, sorted by key then value.
   std::vector<KV> Sorted() const {
@@ -54,6 +55,7 @@ class FakeContext : public Context {
   std::map<std::string, int64_t> counters;
   std::map<std::string, std::string> params;
   uint32_t task_index = 0;
+  TaskKind kind = TaskKind::kMap;
 };
 
 class VectorValues : public ValueIterator {

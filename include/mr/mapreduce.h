@@ -81,6 +81,11 @@ inline bool IsMaxCounter(std::string_view name) {
   return name.substr(0, kPrefix.size()) == kPrefix;
 }
 
+// The kind of task that calls the job's code: a map (its combiner runs in
+// it too), a reduce, or the sample task that runs before the maps of a job
+// that sorts totally or plans (see Job::Plan()).
+enum class TaskKind { kMap, kReduce, kSample };
+
 // What user code may call while mapping, combining or reducing.
 class Context {
  public:
@@ -106,6 +111,10 @@ class Context {
 
   // The task's index (map index or reduce partition).
   virtual uint32_t TaskIndex() const = 0;
+
+  // Which kind of task this is: lets Finish() tell a map that saw no input
+  // from a reduce that got none.
+  virtual TaskKind Kind() const { return TaskKind::kMap; }
 
   // The local path of the side file `name` shipped with the job
   // (`mrctl submit --file PATH`, by its base name); "" when the job has none

@@ -99,6 +99,9 @@ absl::Status RunAttempt(const mrpb::TaskSpec& spec, mrpb::TaskResult* result) {
   std::vector<std::string> files;
   for (const mrpb::SideFile& f : job_spec.side_files()) files.push_back(f.name());
   TaskContext::SetTaskFiles(spec.files_dir(), std::move(files));
+  TaskContext::SetTaskKind(a.kind() == mrpb::SAMPLE   ? TaskKind::kSample
+                           : a.kind() == mrpb::REDUCE ? TaskKind::kReduce
+                                                      : TaskKind::kMap);
   if (a.kind() == mrpb::SAMPLE) return RunSampleTask(spec, job, result);
   if (job_spec.traits().plans()) {
     if (std::string refusal = job->LoadPlan(a.plan()); !refusal.empty()) {

@@ -30,6 +30,7 @@ class TaskContext : public Context {
   uint32_t TaskIndex() const override { return task_index_; }
   std::string FilePath(std::string_view name) const override;
   std::string FilesDir() const override { return files_dir_; }
+  TaskKind Kind() const override { return kind_; }
   void Fail(std::string_view message) override {
     if (status_.ok()) {
       status_ = absl::AbortedError(absl::string_view(message.data(), message.size()));
@@ -43,6 +44,8 @@ class TaskContext : public Context {
     files_dir_ = std::move(dir);
     file_names_ = std::move(names);
   }
+  // The kind of the process's task, likewise.
+  static void SetTaskKind(TaskKind kind) { kind_ = kind; }
 
   // The first error an Emit() ran into; later emits are dropped.
   const absl::Status& status() const { return status_; }
@@ -56,6 +59,7 @@ class TaskContext : public Context {
   const uint32_t task_index_;
   static inline std::string files_dir_;
   static inline std::vector<std::string> file_names_;
+  static inline TaskKind kind_ = TaskKind::kMap;
 };
 
 inline std::string TaskContext::FilePath(std::string_view name) const {
