@@ -61,6 +61,44 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return out;
 }
 
+absl::Status CopyFile(const std::string& from, const std::string& to,
+                      mode_t mode) {
+  const int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return absl::InternalError(absl::StrCat("cannot open ", from, ": ",
+                                            strerror(errno)));
+  }
+  const int out =
+      open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (out < 0) {
+    const int err = errno;
+    close(in);
+    return absl::InternalError(absl::StrCat("cannot create ", to, ": ",
+                                            strerror(err)));
+  }
+  absl::Status status;
+  while (true) {
+    const ssize_t n = copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = absl::InternalError(absl::StrCat("cannot copy ", from, " to ",
+                                                to, ": ", strerror(errno)));
+      break;
+    }
+  }
+  if (fchmod(out, mode) != 0 && status.ok()) {
+    status = absl::InternalError(
+        absl::StrCat("cannot chmod ", to, ": ", strerror(errno)));
+  }
+  close(in);
+  if (close(out) != 0 && status.ok()) {
+    status = absl::InternalError(
+        absl::StrCat("cannot close ", to, ": ", strerror(errno)));
+  }
+  return status;
+}
+
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& data) {
   const std::string tmp = absl::StrCat(path, ".tmp.", getpid());

@@ -2,6 +2,8 @@
 #ifndef MR_COMMON_FILE_UTIL_H_
 #define MR_COMMON_FILE_UTIL_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,6 +25,11 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 // `path`: readers see the old contents or the new, never a part.
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& data);
+
+// Copies the file `from` to a new file `to` (replacing any) with `mode`,
+// in the kernel (copy_file_range). Errors name the path that failed.
+absl::Status CopyFile(const std::string& from, const std::string& to,
+                      mode_t mode);
 
 absl::Status WriteProtoFile(const std::string& path,
                             const google::protobuf::MessageLite& msg);

@@ -63,13 +63,25 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
     return Refusal{InputError(files.status()),
                    std::string(files.status().message())};
   }
-  // Which --input each file came from: the first pattern that names it
-  // (ExpandInputs merged them).
+  // Which --input each file came from (ExpandInputs merged them). A file
+  // named by two entries is refused: its records would belong to two
+  // inputs (a self-join names one of them through a symbolic link).
   std::map<std::string, uint32_t> input_index;
-  for (size_t i = patterns.size(); i-- > 0;) {
+  for (size_t i = 0; i < patterns.size(); ++i) {
     auto matched = ExpandInputs({patterns[i]});
     if (!matched.ok()) continue;
-    for (const std::string& f : *matched) input_index[f] = i;
+    for (const std::string& f : *matched) {
+      auto [it, added] = input_index.emplace(f, static_cast<uint32_t>(i));
+      if (!added && it->second != i) {
+        return Refusal{
+            R::INVALID_SPEC,
+            absl::StrCat("input ", f, " is named by --input ", patterns[it->second],
+                         " and by --input ", patterns[i],
+                         "; a file belongs to one input (to read one file "
+                         "as two inputs, name it once through a symbolic "
+                         "link)")};
+      }
+    }
   }
   std::vector<InputFile> inputs;
   for (const std::string& path : *files) {

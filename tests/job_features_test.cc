@@ -119,6 +119,50 @@ TEST_F(JobFeaturesTest, SecondarySortGroupsByUserNewestFirstInRangePartitions) {
   }
 }
 
+TEST_F(JobFeaturesTest, ATotalOrderCutsBetweenKeyGroups) {
+  // 400 users with 50 events each: with --total-order, the ranges come from
+  // sampled group keys, so no user's group is cut in two (one line each).
+  std::string text;
+  for (int e = 0; e < 50; ++e) {
+    for (int u = 0; u < 400; ++u) absl::StrAppend(&text, "u", u, ",", e, ",x\n");
+  }
+  const std::string in = cluster_.PathUnderRoot("grouped.csv");
+  ASSERT_TRUE(WriteFileAtomically(in, text).ok());
+  const std::string out = cluster_.PathUnderRoot("grouped-out");
+  const mrpb::JobStatus s = Submit(
+      {"--plugin", LibDir() + "/liblatest_events_plugin.so", "--input", in,
+       "--output", out, "--reduces", "4", "--total-order"});
+  ASSERT_EQ(s.state(), mrpb::JOB_SUCCEEDED);
+  std::string all;
+  for (int p = 0; p < 4; ++p) all += Part(out, "r", p);
+  std::vector<absl::string_view> lines = absl::StrSplit(all, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 400u);
+  for (absl::string_view line : lines) {
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 49) << line;
+  }
+  // Ordered by user across the part files, as a total order must be.
+  std::vector<std::string> users;
+  for (absl::string_view line : lines) {
+    users.emplace_back(line.substr(0, line.find(' ')));
+  }
+  EXPECT_TRUE(std::is_sorted(users.begin(), users.end()));
+}
+
+TEST_F(JobFeaturesTest, AFileNamedByTwoInputsIsRefused) {
+  const std::string in = cluster_.PathUnderRoot("once.txt");
+  ASSERT_TRUE(WriteFileAtomically(in, "a b\n").ok());
+  absl::StatusOr<CommandResult> r = cluster_.RunMrctl(
+      {"submit", "--app", "wordcount", "--input", in, "--input", in,
+       "--output", cluster_.PathUnderRoot("twice-out")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 2);
+  EXPECT_EQ(r->err,
+            absl::StrCat("mrctl: submission refused (INVALID_SPEC): input ", in,
+                         " is named by --input ", in, " and by --input ", in,
+                         "; a file belongs to one input (to read one file as "
+                         "two inputs, name it once through a symbolic link)\n"));
+}
+
 TEST_F(JobFeaturesTest, MapOnlyWordCountWritesOnePartPerMap) {
   absl::StatusOr<std::vector<std::string>> books = GutenbergFiles();
   ASSERT_TRUE(books.ok()) << books.status();

@@ -318,6 +318,28 @@ TEST_F(TeraSortTest, AMasterKilledMidJobKeepsTheSampleAndTheMapOnlyCommits) {
   EXPECT_LE(PartitionSpread(*status), 1.5) << status->DebugString();
 }
 
+TEST_F(TeraSortTest, GzippedRecordsSampleAndSort) {
+  // 300,000 binary records (incompressible: about 30 MB of gzip), over the
+  // 16 MiB the sample reads whole: each .gz file gets a window at its start.
+  mrpb::JobStatus gen, sort;
+  const std::string generated = Generate(300000, "binary", &gen);
+  const std::string input = ReadParts(generated, "part-m", 3);
+  const std::string dir = cluster_.PathUnderRoot("gzipped");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  absl::StatusOr<CommandResult> gz = RunCommand(
+      {"/bin/sh", "-c",
+       absl::StrCat("for f in '", generated, "'/part-m-*; do gzip -1 -c \"$f\" > '",
+                    dir, "'/$(basename \"$f\").gz; done")},
+      absl::Seconds(120));
+  ASSERT_TRUE(gz.ok()) << gz.status();
+  ASSERT_EQ(gz->exit_code, 0) << gz->err;
+  const std::string sorted_dir = Sort(dir, 3, &sort);
+  EXPECT_TRUE(ReadParts(sorted_dir, "part-r", 3) == SortRecords(input));
+  EXPECT_TRUE(sort.sampled());
+  EXPECT_GT(JobCounter(sort, "sample input records"), 0);
+  EXPECT_LE(PartitionSpread(sort), 1.5) << sort.DebugString();
+}
+
 TEST_F(TeraSortTest, JobShapesAreChecked) {
   const std::string out = cluster_.PathUnderRoot("refused");
   absl::StatusOr<CommandResult> r = cluster_.RunMrctl(

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
@@ -161,6 +162,12 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   const std::string scratch =
       absl::StrCat(options_.data_dir, "/tasks/attempt-", a.attempt_id());
   RETURN_IF_ERROR(MakeDirs(scratch), "creating the task's scratch directory");
+  // Whichever way the attempt ends, its scratch directory goes.
+  auto remove_scratch = absl::MakeCleanup([&scratch] {
+    if (absl::Status s = RemoveAll(scratch); !s.ok()) {
+      MR_LOG(WARNING) << "cannot remove " << scratch << ": " << s;
+    }
+  });
 
   mrpb::TaskSpec spec;
   *spec.mutable_assignment() = a;
@@ -190,10 +197,12 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
                        absl::StrCat("fetching the job's side file ", f.name()));
       }
       const std::string& blob = *fetched;
-      const std::string link = absl::StrCat(files_dir, "/", f.name());
-      if (::link(blob.c_str(), link.c_str()) != 0) {
-        return absl::InternalError(absl::StrCat("cannot link ", blob, " to ",
-                                                link, ": ", strerror(errno)));
+      // A copy, not a link: a task that writes its side file must not
+      // change the worker's cached copy, which later tasks share.
+      const std::string copy = absl::StrCat(files_dir, "/", f.name());
+      if (absl::Status s = CopyFile(blob, copy, f.executable() ? 0755 : 0644);
+          !s.ok()) {
+        return s;
       }
     }
     spec.set_files_dir(files_dir);
@@ -291,9 +300,6 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   } else if (WritesOutput(a)) {
     RemoveAttemptOutput(a);
   }
-  if (absl::Status s = RemoveAll(scratch); !s.ok()) {
-    MR_LOG(WARNING) << "cannot remove " << scratch << ": " << s;
-  }
   return outcome;
 }
 
@@ -359,6 +365,7 @@ absl::StatusOr<std::string> TaskRunner::FetchBlob(const std::string& hash,
   }
   const std::string path =
       absl::StrCat(options_.data_dir, "/", dir, "/", hash, suffix);
+  if (PathExists(path)) return path;  // installed whole, by rename
   absl::MutexLock lock(&plugin_mu_);
   if (PathExists(path)) return path;
   grpc::ClientContext ctx;

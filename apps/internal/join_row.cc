@@ -10,6 +10,9 @@ namespace apps {
 namespace internal {
 namespace {
 
+constexpr size_t kMaxColumnPosition = 100000;
+
+
 namespace ondemand = simdjson::ondemand;
 
 void PutVarint(uint64_t v, std::string* out) {
@@ -72,8 +75,9 @@ bool ParseJoinKeySpecs(std::string_view text, std::vector<JoinKeySpec>* specs,
         part.find_first_not_of("0123456789", 1) == std::string_view::npos) {
       auto [ptr, ec] = std::from_chars(part.data() + 1,
                                        part.data() + part.size(), spec.position);
-      if (ec != std::errc()) {
-        *error = "a column position too large: '" + spec.name + "'";
+      if (ec != std::errc() || spec.position > kMaxColumnPosition) {
+        *error = "a column position too large: '" + spec.name +
+                 "' (at most #" + std::to_string(kMaxColumnPosition) + ")";
         return false;
       }
       spec.positional = true;

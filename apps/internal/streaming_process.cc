@@ -19,6 +19,10 @@ namespace apps {
 namespace internal {
 namespace {
 
+// The longest stdout line a child may print (a line is a record).
+constexpr size_t kMaxLineBytes = 64 << 20;
+
+
 constexpr size_t kReadBytes = 64 << 10;
 // Larger pipes: fewer wake-ups of either side. The default limit for an
 // unprivileged process (/proc/sys/fs/pipe-max-size) is 1 MiB.
@@ -287,6 +291,11 @@ absl::Status StreamingProcess::ReadStdout(LineSink sink) {
     return absl::OkStatus();
   }
   DeliverLines(read_buf_.get(), static_cast<size_t>(n), sink);
+  if (partial_.size() > kMaxLineBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the child printed a line longer than ", kMaxLineBytes,
+        " bytes (is its output binary?)"));
+  }
   return absl::OkStatus();
 }
 

@@ -225,7 +225,8 @@ class Job {
   // the same (Hadoop's grouping comparator), with the run's first key, and
   // ValueIterator::key() gives each value's own key. The default groups
   // equal keys. GroupKey() must return a prefix of `key` (a view into it),
-  // so that keys with one group key are consecutive in the sort order.
+  // so that keys with one group key are consecutive in the sort order. A
+  // total order (--total-order) cuts its ranges between key groups.
   virtual std::string_view GroupKey(std::string_view key) const { return key; }
 
   // When true, InputRecord::line_number is filled in (costs a scan of each

@@ -8,7 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/csv.h"
 #include "common/file_util.h"
 #include "common/input_codec.h"
@@ -42,19 +44,43 @@ struct ChunkScan {
 
 // Whether byte `n` of the (uncompressed) file `path` is inside a quoted CSV
 // field: the parity of the quotes before it (common/csv.h).
+// Where the last InQuotesAt() call of this process stopped: the sample task
+// reads many windows of one file in ascending order, and each resumes the
+// count there instead of at the file's start.
+struct QuoteCount {
+  std::string path;
+  uint64_t position = 0;
+  bool odd = false;
+};
+absl::Mutex quote_count_mu;
+QuoteCount* const last_quote_count ABSL_PT_GUARDED_BY(quote_count_mu) =
+    new QuoteCount;
+
 absl::StatusOr<bool> InQuotesAt(const std::string& path, uint64_t n) {
-  absl::StatusOr<std::unique_ptr<InputStream>> in = OpenInputStream(path, 0);
+  uint64_t from = 0;
+  bool odd = false;
+  {
+    absl::MutexLock lock(&quote_count_mu);
+    if (last_quote_count->path == path && last_quote_count->position <= n) {
+      from = last_quote_count->position;
+      odd = last_quote_count->odd;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<InputStream>> in = OpenInputStream(path, from);
   if (!in.ok()) return in.status();
   std::unique_ptr<char[]> buf(new char[kReadSize]);
-  size_t quotes = 0;
-  while (n > 0) {
+  size_t quotes = odd ? 1 : 0;
+  uint64_t left = n - from;
+  while (left > 0) {
     absl::StatusOr<size_t> got =
-        (*in)->Read(buf.get(), std::min<uint64_t>(n, kReadSize));
+        (*in)->Read(buf.get(), std::min<uint64_t>(left, kReadSize));
     if (!got.ok()) return got.status();
     if (*got == 0) break;
     quotes += CountCsvQuotes(std::string_view(buf.get(), *got));
-    n -= *got;
+    left -= *got;
   }
+  absl::MutexLock lock(&quote_count_mu);
+  *last_quote_count = QuoteCount{path, n - left, quotes % 2 == 1};
   return quotes % 2 == 1;
 }
 
@@ -281,6 +307,13 @@ absl::Status ReadCompressedFixed(const mrpb::FileChunk& chunk,
                                  const std::function<void(const InputRecord&)>& fn,
                                  const Malformed& on_malformed) {
   if (chunk.offset() > 0) return absl::OkStatus();
+  // A chunk shorter than the file is a sample window: the records that
+  // start in its first `length` decompressed bytes.
+  absl::StatusOr<uint64_t> size = FileSize(chunk.path());
+  if (!size.ok()) return size.status();
+  const uint64_t end = chunk.length() < *size
+                           ? chunk.length()
+                           : std::numeric_limits<uint64_t>::max();
   absl::StatusOr<std::unique_ptr<InputStream>> in =
       OpenInputStream(chunk.path(), 0);
   if (!in.ok()) return in.status();
@@ -296,6 +329,7 @@ absl::Status ReadCompressedFixed(const mrpb::FileChunk& chunk,
     if (*got == 0 || filled == cap) {
       size_t i = 0;
       for (; i + rb <= filled; i += rb) {
+        if (offset + i >= end) return absl::OkStatus();
         record.offset = offset + i;
         record.line = std::string_view(buf.get() + i, rb);
         fn(record);

@@ -66,9 +66,10 @@ class MapContext : public TaskContext {
  private:
   uint32_t PartitionOf(std::string_view key) {
     if (bounds_->empty()) return job_->Partition(key, num_partitions_);
-    // Partition i holds the keys in [bounds[i-1], bounds[i]).
+    // Partition i holds the key groups in [bounds[i-1], bounds[i]).
+    const std::string_view group = job_->GroupKey(key);
     return static_cast<uint32_t>(
-        std::upper_bound(bounds_->begin(), bounds_->end(), key,
+        std::upper_bound(bounds_->begin(), bounds_->end(), group,
                          [](std::string_view k, const std::string& b) {
                            return k < std::string_view(b);
                          }) -

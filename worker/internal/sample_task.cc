@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/input_codec.h"
 #include "common/proto_maps.h"
 #include "worker/internal/input_reader.h"
 #include "worker/internal/task_context.h"
@@ -35,6 +36,19 @@ std::vector<mrpb::FileChunk> SampleWindows(const mrpb::InputSplit& split) {
     windows.assign(split.chunks().begin(), split.chunks().end());
     return windows;
   }
+  // A compressed file can only be read from its start: it gets one window
+  // there, of its share of the sample's bytes (counted decompressed, so a
+  // little more than its share of the input).
+  for (const mrpb::FileChunk& c : split.chunks()) {
+    if (InputCodecOf(c.path()) == InputCodec::kNone || c.offset() > 0) continue;
+    mrpb::FileChunk window = c;
+    window.set_length(std::max(
+        kSampleWindowBytes,
+        static_cast<uint64_t>(static_cast<double>(kSampleInputBytes) *
+                              c.length() / total)));
+    if (window.length() >= c.length()) window.set_length(c.length() - 1);
+    if (window.length() > 0) windows.push_back(std::move(window));
+  }
   const uint64_t n = kSampleInputBytes / kSampleWindowBytes;
   const uint64_t spacing = total / n;  // >= kSampleWindowBytes
   int c = 0;
@@ -48,6 +62,7 @@ std::vector<mrpb::FileChunk> SampleWindows(const mrpb::InputSplit& split) {
     }
     if (c == split.chunks_size()) break;
     const mrpb::FileChunk& chunk = split.chunks(c);
+    if (InputCodecOf(chunk.path()) != InputCodec::kNone) continue;
     const uint64_t local = pos - chunk_start;
     mrpb::FileChunk window = chunk;
     window.set_offset(chunk.offset() + local);
@@ -90,13 +105,22 @@ absl::Status RunSampleTask(const mrpb::TaskSpec& spec, Job* job,
         },
         [](uint64_t, const std::string&) {});
     if (!s.ok()) return s;
+    if (!ctx.status().ok()) return ctx.status();  // the job's Fail()
   }
   // A mapper that aggregates in memory emits in Finish().
   job->Finish(ctx);
+  if (!ctx.status().ok()) return ctx.status();
   std::sort(sample.begin(), sample.end());
   const uint32_t reduces = a.spec().num_reduces();
   if (a.spec().total_order()) {
-    for (std::string& b : PartitionBounds(sample, reduces)) {
+    // Bounds between key groups: a group (Job::GroupKey()) never straddles
+    // two partitions. Group keys are prefixes, so they stay sorted.
+    Sample groups;
+    groups.reserve(sample.size());
+    for (const auto& kv : sample) {
+      groups.emplace_back(std::string(job->GroupKey(kv.first)), std::string());
+    }
+    for (std::string& b : PartitionBounds(groups, reduces)) {
       result->add_partition_bounds(std::move(b));
     }
   }

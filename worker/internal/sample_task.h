@@ -27,7 +27,8 @@ inline constexpr uint64_t kSampleWindowBytes = 64 << 10;
 // The chunks of `split` to sample (see above).
 std::vector<mrpb::FileChunk> SampleWindows(const mrpb::InputSplit& split);
 
-// The R-1 keys that cut `sample` (sorted by key) into R ranges of about
+// The R-1 keys that cut `sample` (sorted by key; the job's group keys, so
+// that no key group straddles two ranges) into R ranges of about
 // equal record counts: bounds[i-1] is the key at rank i*n/R ("" for an
 // empty sample). Partition i holds keys in [bounds[i-1], bounds[i]).
 std::vector<std::string> PartitionBounds(const Sample& sample,
