@@ -193,6 +193,22 @@ std::vector<RunningAttempt> JobInProgress::AttemptSucceeded(
   return losers;
 }
 
+void JobInProgress::SetPartitionSizes(
+    Task* task, std::vector<mrpb::PartitionSize> sizes) {
+  if (partition_totals_.size() < reduces_.size()) {
+    partition_totals_.resize(reduces_.size());
+  }
+  auto add = [this](const std::vector<mrpb::PartitionSize>& v, int sign) {
+    for (size_t p = 0; p < v.size() && p < partition_totals_.size(); ++p) {
+      partition_totals_[p].first += sign * v[p].records();
+      partition_totals_[p].second += sign * v[p].bytes();
+    }
+  };
+  add(task->partition_sizes, -1);
+  task->partition_sizes = std::move(sizes);
+  add(task->partition_sizes, +1);
+}
+
 void JobInProgress::SetTaskCounters(Task* task,
                                     std::map<std::string, int64_t> counters) {
   std::map<std::string, int64_t> old = std::move(task->done_counters);
@@ -464,7 +480,7 @@ void JobInProgress::RestoreMapDone(
   Task& t = maps_[index];
   t.state = Task::State::kDone;
   t.done_attempt = attempt_id;
-  t.partition_sizes = std::move(partition_sizes);
+  SetPartitionSizes(&t, std::move(partition_sizes));
   SetTaskCounters(&t, counters);
 }
 
@@ -502,19 +518,11 @@ mrpb::JobStatus JobInProgress::Status() const {
   for (const std::string& f : input_files_) s.add_input_files(f);
   for (const auto& r : skipped_) *s.add_skipped_records() = r;
   for (const auto& r : malformed_) *s.add_malformed_records() = r;
-  // Over the maps done: a re-run map counts once, with its latest output.
-  std::vector<mrpb::PartitionSize> partitions(reduces_.size());
-  for (const Task& t : maps_) {
-    if (t.state != Task::State::kDone) continue;
-    for (size_t p = 0; p < t.partition_sizes.size() && p < partitions.size();
-         ++p) {
-      partitions[p].set_records(partitions[p].records() +
-                                t.partition_sizes[p].records());
-      partitions[p].set_bytes(partitions[p].bytes() +
-                              t.partition_sizes[p].bytes());
-    }
+  for (const auto& [records, bytes] : partition_totals_) {
+    mrpb::PartitionSize* p = s.add_partitions();
+    p->set_records(records);
+    p->set_bytes(bytes);
   }
-  for (auto& p : partitions) *s.add_partitions() = std::move(p);
   s.set_sampled(sampled_);
   return s;
 }

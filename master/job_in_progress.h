@@ -59,7 +59,8 @@ struct Task {
   // JobInProgress::counters_ for how tasks' counters combine).
   std::map<std::string, int64_t> done_counters;
 
-  // Maps, once done: their output per reduce partition.
+  // Maps, once done: their output per reduce partition (the latest
+  // attempt's; see JobInProgress::SetPartitionSizes()).
   std::vector<mrpb::PartitionSize> partition_sizes;
 
   // Maps: crashes per input record ("path\0offset"), and records to skip.
@@ -100,6 +101,10 @@ class JobInProgress {
   const std::vector<std::string>& partition_bounds() const { return bounds_; }
   // Records what the sample task found.
   void SetSample(std::string plan, std::vector<std::string> bounds);
+  // Makes `sizes` the map's output per partition, replacing what an
+  // earlier attempt of it counted in the job's totals (Status().partitions:
+  // over every map that finished, each by its latest attempt).
+  void SetPartitionSizes(Task* map, std::vector<mrpb::PartitionSize> sizes);
 
   // Whether the task's attempts ask the master before they commit output:
   // reduces, and the maps of a map-only job.
@@ -234,6 +239,8 @@ class JobInProgress {
   mrpb::JobState state_ = mrpb::JOB_RUNNING;
   std::string error_;
   int64_t finish_wall_ms_ = 0;
+  // Over every map's partition_sizes: (records, bytes) per reduce partition.
+  std::vector<std::pair<uint64_t, uint64_t>> partition_totals_;
   std::vector<Task> samples_;  // the sample task, when the job needs one
   std::vector<Task> maps_;
   std::vector<Task> reduces_;

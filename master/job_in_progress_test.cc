@@ -101,3 +101,37 @@ TEST(JobInProgressCountersTest, RestoredTasksCombineByTheSameRule) {
 
 }  // namespace
 }  // namespace mr
+
+namespace mr {
+namespace {
+
+std::vector<mrpb::PartitionSize> Sizes(
+    std::vector<std::pair<uint64_t, uint64_t>> v) {
+  std::vector<mrpb::PartitionSize> out;
+  for (auto [records, bytes] : v) {
+    out.emplace_back();
+    out.back().set_records(records);
+    out.back().set_bytes(bytes);
+  }
+  return out;
+}
+
+TEST(JobInProgressPartitionsTest, AReRunMapReplacesWhatItCounted) {
+  JobInProgress job = MakeJob(2, 2);
+  job.SetPartitionSizes(job.map(0), Sizes({{1, 10}, {2, 20}}));
+  job.SetPartitionSizes(job.map(1), Sizes({{3, 30}, {4, 40}}));
+  mrpb::JobStatus s = job.Status();
+  ASSERT_EQ(s.partitions_size(), 2);
+  EXPECT_EQ(s.partitions(0).records(), 4u);
+  EXPECT_EQ(s.partitions(1).bytes(), 60u);
+  // Map 0 ran again (its output was lost) and emitted differently.
+  job.SetPartitionSizes(job.map(0), Sizes({{5, 50}, {0, 0}}));
+  s = job.Status();
+  EXPECT_EQ(s.partitions(0).records(), 8u);
+  EXPECT_EQ(s.partitions(0).bytes(), 80u);
+  EXPECT_EQ(s.partitions(1).records(), 4u);
+  EXPECT_EQ(s.partitions(1).bytes(), 40u);
+}
+
+}  // namespace
+}  // namespace mr

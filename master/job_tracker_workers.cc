@@ -188,8 +188,9 @@ void JobTracker::ProcessReport(WorkerState* worker,
                    << report.plan().size() << "-byte plan";
     }
     if (task->kind == mrpb::MAP) {
-      task->partition_sizes.assign(report.partition_sizes().begin(),
-                                   report.partition_sizes().end());
+      job->SetPartitionSizes(task, std::vector<mrpb::PartitionSize>(
+                                       report.partition_sizes().begin(),
+                                       report.partition_sizes().end()));
     }
     const CounterMap counters = CountersFromProto(report.counters());
     for (const RunningAttempt& loser :
