@@ -357,6 +357,14 @@ TEST_F(InputReaderTest, CompressedLongLinesAreMalformed) {
                                       "37|end|"}));
 }
 
+TEST_F(InputReaderTest, ZeroPaddingAfterTheLastGzipMemberIsSkipped) {
+  const std::string padded =
+      Write("padded.gz", Gzip("one\n") + Gzip("two\n") + std::string(700, '\0'));
+  EXPECT_EQ(ReadWhole(padded, Kind(mrpb::InputFormat::TEXT)),
+            ReadWhole(Write("plain.txt", "one\ntwo\n"),
+                      Kind(mrpb::InputFormat::TEXT)));
+}
+
 TEST_F(InputReaderTest, CorruptCompressedFilesFailNamingTheFile) {
   std::vector<std::string> out;
   const std::string notgz = Write("plain.gz", "just text\n");

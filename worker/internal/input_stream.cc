@@ -131,11 +131,21 @@ class GzipStream : public InputStream {
         }
         break;
       }
+      if (!in_member_ && members_ > 0) {
+        // Zero bytes after a member are padding (a tape block's, say), as
+        // GNU gzip has it: skipped.
+        while (z_.avail_in > 0 && *z_.next_in == 0) {
+          ++z_.next_in;
+          --z_.avail_in;
+        }
+        if (z_.avail_in == 0) continue;
+      }
       in_member_ = true;
       const int rc = inflate(&z_, Z_NO_FLUSH);
       if (rc == Z_STREAM_END) {
         // Another member may follow.
         in_member_ = false;
+        ++members_;
         inflateReset(&z_);
         continue;
       }
@@ -155,6 +165,7 @@ class GzipStream : public InputStream {
   bool initialized_ = false;
   bool file_eof_ = false;
   bool in_member_ = false;  // bytes of a member fed, its end not yet seen
+  uint64_t members_ = 0;    // members ended so far
 };
 
 // LZ4 frames, decompressed one after the other.
