@@ -91,12 +91,10 @@ absl::StatusOr<ChunkScan> OpenChunk(const mrpb::FileChunk& chunk,
   const uint64_t offset = chunk.offset();
   if (IsCompressed(chunk)) {
     if (offset > 0) return scan;  // the chunk at 0 reads the whole stream
-    // A chunk shorter than the file is a sample window: the records that
-    // start in its first `length` decompressed bytes.
-    absl::StatusOr<uint64_t> size = FileSize(chunk.path());
-    if (!size.ok()) return size.status();
-    scan.end = chunk.length() < *size ? chunk.length()
-                                      : std::numeric_limits<uint64_t>::max();
+    // A sample window: the records that start in its first `length`
+    // decompressed bytes.
+    scan.end = chunk.sample_window() ? chunk.length()
+                                     : std::numeric_limits<uint64_t>::max();
   } else {
     scan.end = offset + chunk.length();
   }
@@ -307,11 +305,9 @@ absl::Status ReadCompressedFixed(const mrpb::FileChunk& chunk,
                                  const std::function<void(const InputRecord&)>& fn,
                                  const Malformed& on_malformed) {
   if (chunk.offset() > 0) return absl::OkStatus();
-  // A chunk shorter than the file is a sample window: the records that
-  // start in its first `length` decompressed bytes.
-  absl::StatusOr<uint64_t> size = FileSize(chunk.path());
-  if (!size.ok()) return size.status();
-  const uint64_t end = chunk.length() < *size
+  // A sample window: the records that start in its first `length`
+  // decompressed bytes.
+  const uint64_t end = chunk.sample_window()
                            ? chunk.length()
                            : std::numeric_limits<uint64_t>::max();
   absl::StatusOr<std::unique_ptr<InputStream>> in =

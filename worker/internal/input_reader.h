@@ -8,9 +8,9 @@
 // one of the chunks that cover it, wherever the master cut them. A
 // compressed file is never cut (master/input_splitter.h): its chunk at
 // offset 0 reads the whole decompressed stream (record offsets are in that
-// stream); a chunk of one at another offset reads nothing. (A chunk at 0
-// shorter than the file on disk, a sample task's window, reads the records
-// that start in that many decompressed bytes.)
+// stream), whatever its length; a chunk of one at another offset reads
+// nothing. (A sample task's window, FileChunk.sample_window, reads the
+// records that start in its first `length` decompressed bytes.)
 //
 //  - TEXT: lines, without their '\n' (worker/internal/split_reader.h).
 //  - CSV: RFC 4180 records (common/csv.h), without their line end; `fields`

@@ -82,12 +82,14 @@ class InputReaderTest : public ::testing::Test {
   absl::Status ReadChunk(const std::string& path, uint64_t offset,
                          uint64_t length, const mrpb::InputFormat& format,
                          std::vector<std::string>* out,
-                         uint64_t max_record_bytes = 1 << 20) {
+                         uint64_t max_record_bytes = 1 << 20,
+                         bool sample_window = false) {
     mrpb::FileChunk chunk;
     chunk.set_path(path);
     chunk.set_offset(offset);
     chunk.set_length(length);
     chunk.set_input_index(7);
+    chunk.set_sample_window(sample_window);
     SplitReaderOptions options;
     options.max_record_bytes = max_record_bytes;
     return ForEachInputRecord(
@@ -294,12 +296,17 @@ TEST_F(InputReaderTest, GzipMembersReadAsOneStreamInEveryFormat) {
   std::vector<std::string> none;
   ASSERT_TRUE(ReadChunk(path, 5, 10, Csv(true), &none).ok());
   EXPECT_TRUE(none.empty());
-  // One at 0 shorter than the file (a sample window): the records that start
-  // in that many decompressed bytes.
+  // A sample window: the records that start in its first `length`
+  // decompressed bytes.
   std::vector<std::string> window;
-  ASSERT_TRUE(ReadChunk(path, 0, 20, Csv(true), &window).ok());
+  ASSERT_TRUE(ReadChunk(path, 0, 20, Csv(true), &window, 1 << 20, true).ok());
   EXPECT_EQ(window, std::vector<std::string>(
                         {"11|1,\"two\nlines\",3|id=1;text=two\nlines;n=3;"}));
+  // A chunk at 0 that is not a window reads the whole stream, whatever its
+  // length (the file may have grown since the master measured it).
+  std::vector<std::string> whole;
+  ASSERT_TRUE(ReadChunk(path, 0, 20, Csv(true), &whole).ok());
+  EXPECT_EQ(whole, ReadWhole(plain, Csv(true)));
 
   const std::string text = "alpha\nbeta\r\n\ngamma";
   EXPECT_EQ(ReadWhole(Write("t.gz", Gzip(text)), Kind(mrpb::InputFormat::TEXT)),

@@ -46,8 +46,8 @@ std::vector<mrpb::FileChunk> SampleWindows(const mrpb::InputSplit& split) {
         kSampleWindowBytes,
         static_cast<uint64_t>(static_cast<double>(kSampleInputBytes) *
                               c.length() / total)));
-    if (window.length() >= c.length()) window.set_length(c.length() - 1);
-    if (window.length() > 0) windows.push_back(std::move(window));
+    window.set_sample_window(true);
+    windows.push_back(std::move(window));
   }
   const uint64_t n = kSampleInputBytes / kSampleWindowBytes;
   const uint64_t spacing = total / n;  // >= kSampleWindowBytes
