@@ -352,21 +352,6 @@ TEST(JoinRowTest, ReadsJsonTypesAndFallsBackToFields) {
   EXPECT_EQ(cols[0].text, "{x}");
 }
 
-TEST(JoinRenderTest, QuotesCsvAndEscapesJson) {
-  std::string out;
-  internal::AppendCsvField("plain", &out);
-  out += '|';
-  internal::AppendCsvField("a,b", &out);
-  out += '|';
-  internal::AppendCsvField("say \"hi\"", &out);
-  out += '|';
-  internal::AppendCsvField("two\nlines", &out);
-  EXPECT_EQ(out, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"");
-  out.clear();
-  internal::AppendJsonString("q\"b\\n\n\t\x01\xc3\xa9", &out);
-  EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\t\\u0001\xc3\xa9\"");
-}
-
 // ---- Reduce-side joins on small tables ----
 
 // Left: users (id,name); right: orders (oid,id,amount). Duplicate keys on

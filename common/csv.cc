@@ -6,6 +6,19 @@
 
 namespace mr {
 
+void AppendCsvField(std::string_view field, std::string* out) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out->append(field.data(), field.size());
+    return;
+  }
+  out->push_back('"');
+  for (char c : field) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
 size_t CountCsvQuotes(std::string_view data) {
   // A plain counting loop: the compiler vectorizes it.
   size_t n = 0;

@@ -48,6 +48,10 @@
 
 namespace mr {
 
+// Appends `field` as one RFC 4180 field with ',' delimiters: quoted (each
+// '"' doubled) when it holds a ',', '"', CR or LF, as it is otherwise.
+void AppendCsvField(std::string_view field, std::string* out);
+
 // The number of '"' bytes in `data` (for the parity of a prefix).
 size_t CountCsvQuotes(std::string_view data);
 

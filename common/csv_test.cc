@@ -116,5 +116,17 @@ TEST(CsvTest, SplitIntoValuesAndEnds) {
   EXPECT_EQ(ends, (std::vector<size_t>{2, 5, 5}));
 }
 
+TEST(CsvTest, AppendCsvFieldQuotesWhatNeedsIt) {
+  std::string out;
+  AppendCsvField("plain", &out);
+  out += '|';
+  AppendCsvField("a,b", &out);
+  out += '|';
+  AppendCsvField("say \"hi\"", &out);
+  out += '|';
+  AppendCsvField("two\nlines", &out);
+  EXPECT_EQ(out, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"");
+}
+
 }  // namespace
 }  // namespace mr

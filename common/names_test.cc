@@ -39,6 +39,8 @@ TEST(NamesTest, JsonStringEscapesAsJsonRequires) {
   EXPECT_EQ(JsonString(""), "\"\"");
   EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(JsonString("l1\nl2\x01"), "\"l1\\nl2\\u0001\"");
+  EXPECT_EQ(JsonString("q\"b\\n\n\t\x01\xc3\xa9"),
+            "\"q\\\"b\\\\n\\n\\t\\u0001\xc3\xa9\"");
   EXPECT_EQ(JsonString("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
   // Bytes that are not UTF-8: lone surrogates U+DC80..U+DCFF (PEP 383).
   EXPECT_EQ(JsonString("caf\xe9.txt"), "\"caf\\udce9.txt\"");

@@ -2,48 +2,12 @@
 
 #include <utility>
 
+#include "common/csv.h"
+#include "common/names.h"
+
 namespace mr {
 namespace apps {
 namespace internal {
-
-void AppendCsvField(std::string_view field, std::string* out) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out->append(field.data(), field.size());
-    return;
-  }
-  out->push_back('"');
-  for (char c : field) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-void AppendJsonString(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char ch : text) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xf]);
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 JoinRenderer::JoinRenderer(Format format, std::vector<std::string> key_names)
     : format_(format), key_names_(std::move(key_names)) {}
@@ -115,15 +79,15 @@ void JoinRenderer::RenderJson(const JoinRow* left, const JoinRow* right,
     out->push_back(first ? '{' : ',');
     first = false;
     if (prefix.empty()) {
-      AppendJsonString(name, out);
+      out->append(JsonString(name));
     } else {
       std::string full(prefix);
       full.append(name.data(), name.size());
-      AppendJsonString(full, out);
+      out->append(JsonString(full));
     }
     out->push_back(':');
     switch (c.kind) {
-      case JoinColumn::kString: AppendJsonString(c.text, out); break;
+      case JoinColumn::kString: out->append(JsonString(c.text)); break;
       case JoinColumn::kJson: out->append(c.text.data(), c.text.size()); break;
       case JoinColumn::kNull: out->append("null"); break;
     }

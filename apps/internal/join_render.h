@@ -14,14 +14,6 @@ namespace mr {
 namespace apps {
 namespace internal {
 
-// Appends `field` as one RFC 4180 field: quoted (with each '"' doubled) when
-// it holds a ',', '"', CR or LF, as is otherwise.
-void AppendCsvField(std::string_view field, std::string* out);
-
-// Appends `text` as a JSON string: quotes, with '"', '\\' and the control
-// characters escaped; other bytes (UTF-8) as they are.
-void AppendJsonString(std::string_view text, std::string* out);
-
 class JoinRenderer {
  public:
   enum class Format { kCsv, kJsonl };

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/csv.h"
 #include "common/names.h"
 
 namespace mr {
@@ -41,9 +42,9 @@ absl::Status OutputWriter::Write(std::string_view key, std::string_view value) {
       buf_.push_back('\n');
       break;
     case mrpb::OUTPUT_CSV:
-      AppendCsvField(key);
+      AppendCsvField(key, &buf_);
       buf_.push_back(',');
-      AppendCsvField(value);
+      AppendCsvField(value, &buf_);
       buf_.append("\r\n");
       break;
     case mrpb::OUTPUT_JSONL:
@@ -63,21 +64,6 @@ absl::Status OutputWriter::Write(std::string_view key, std::string_view value) {
       break;
   }
   return buf_.size() >= kOutputBuffer ? Flush() : absl::OkStatus();
-}
-
-void OutputWriter::AppendCsvField(std::string_view field) {
-  // RFC 4180: a field holding a comma, a quote or a line break is quoted,
-  // its quotes doubled.
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
-    buf_.append(field.data(), field.size());
-    return;
-  }
-  buf_.push_back('"');
-  for (char c : field) {
-    if (c == '"') buf_.push_back('"');
-    buf_.push_back(c);
-  }
-  buf_.push_back('"');
 }
 
 void OutputWriter::AppendJsonString(std::string_view s) {

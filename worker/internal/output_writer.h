@@ -35,7 +35,6 @@ class OutputWriter {
 
  private:
   absl::Status Flush();
-  void AppendCsvField(std::string_view field);
   void AppendJsonString(std::string_view s);
   absl::Status Error(const char* what) const;
 
