@@ -5,8 +5,6 @@
 // each record was parsed; expected outputs are rendered here from the
 // values the test wrote.
 #include <dirent.h>
-#include <lz4frame.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <map>
@@ -18,39 +16,18 @@
 #include "gtest/gtest.h"
 #include "tests/external_mini_cluster.h"
 #include "tests/reference.h"
+#include "worker/internal/compress_for_test.h"
 
 namespace mr {
 namespace test {
 namespace {
 
+using testing_compress::Gzip;
+using testing_compress::Lz4;
+
 std::string Real(const std::string& path) {
   absl::StatusOr<std::string> real = ResolvePath(path);
   return real.ok() ? *real : path;
-}
-
-std::string Gzip(const std::string& data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = data.size();
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = out.size();
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-std::string Lz4(const std::string& data) {
-  std::string out(LZ4F_compressFrameBound(data.size(), nullptr), '\0');
-  const size_t n = LZ4F_compressFrame(out.data(), out.size(), data.data(),
-                                      data.size(), nullptr);
-  EXPECT_FALSE(LZ4F_isError(n));
-  out.resize(n);
-  return out;
 }
 
 // The fields app's escaping.

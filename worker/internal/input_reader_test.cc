@@ -1,9 +1,7 @@
 #include "worker/internal/input_reader.h"
 
 #include <gtest/gtest.h>
-#include <lz4frame.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <string>
@@ -11,35 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "worker/internal/compress_for_test.h"
 
 namespace mr {
 namespace {
 
-std::string Gzip(const std::string& data) {
-  z_stream z;
-  memset(&z, 0, sizeof(z));
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = data.size();
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = out.size();
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-std::string Lz4(const std::string& data) {
-  std::string out(LZ4F_compressFrameBound(data.size(), nullptr), '\0');
-  const size_t n = LZ4F_compressFrame(out.data(), out.size(), data.data(),
-                                      data.size(), nullptr);
-  EXPECT_FALSE(LZ4F_isError(n));
-  out.resize(n);
-  return out;
-}
+using testing_compress::Gzip;
+using testing_compress::Lz4;
 
 absl::string_view A(std::string_view s) {
   return absl::string_view(s.data(), s.size());
