@@ -14,7 +14,6 @@
 #include "common/csv.h"
 #include "common/file_util.h"
 #include "common/input_codec.h"
-#include "worker/internal/fixed_record_reader.h"
 #include "worker/internal/input_stream.h"
 #include "worker/internal/json_line_parser.h"
 #include "worker/internal/record_scanner.h"
@@ -300,38 +299,56 @@ absl::Status ReadCompressedLines(const mrpb::FileChunk& chunk,
   });
 }
 
-absl::Status ReadCompressedFixed(const mrpb::FileChunk& chunk,
-                                 uint32_t record_bytes, InputRecord& record,
-                                 const std::function<void(const InputRecord&)>& fn,
-                                 const Malformed& on_malformed) {
-  if (chunk.offset() > 0) return absl::OkStatus();
-  // A sample window: the records that start in its first `length`
-  // decompressed bytes.
-  const uint64_t end = chunk.sample_window()
-                           ? chunk.length()
-                           : std::numeric_limits<uint64_t>::max();
+// The fixed-length records whose first byte lies in `chunk` (records start
+// at multiples of record_bytes): a plain file's are read from the first
+// record start in the chunk, the last one past the chunk's end if it
+// straddles it; a compressed file's chunk at 0 is its whole stream, or a
+// sample window's first `length` decompressed bytes. A truncated last
+// record is malformed.
+absl::Status ReadFixed(const mrpb::FileChunk& chunk, uint32_t record_bytes,
+                       InputRecord& record,
+                       const std::function<void(const InputRecord&)>& fn,
+                       const Malformed& on_malformed) {
+  constexpr uint64_t kAll = std::numeric_limits<uint64_t>::max();
+  const uint64_t rb = record_bytes;
+  uint64_t first = 0, end = kAll;  // records start in [first, end)
+  if (IsCompressed(chunk)) {
+    if (chunk.offset() > 0) return absl::OkStatus();
+    if (chunk.sample_window()) end = chunk.length();
+  } else {
+    first = (chunk.offset() + rb - 1) / rb * rb;
+    end = chunk.offset() + chunk.length();
+  }
+  if (first >= end) return absl::OkStatus();
+  // Where the last record that starts before `end` ends: no read goes past.
+  const uint64_t stop =
+      end == kAll ? kAll : first + (end - first + rb - 1) / rb * rb;
   absl::StatusOr<std::unique_ptr<InputStream>> in =
-      OpenInputStream(chunk.path(), 0);
+      OpenInputStream(chunk.path(), first);
   if (!in.ok()) return in.status();
-  const size_t rb = record_bytes;
-  const size_t cap = std::max(rb, kReadSize / rb * rb);
+  const size_t cap = std::max<size_t>(rb, kReadSize / rb * rb);
   std::unique_ptr<char[]> buf(new char[cap]);
   size_t filled = 0;
-  uint64_t offset = 0;
+  uint64_t offset = first;  // of buf[0]
   while (true) {
-    absl::StatusOr<size_t> got = (*in)->Read(buf.get() + filled, cap - filled);
-    if (!got.ok()) return got.status();
-    filled += *got;
-    if (*got == 0 || filled == cap) {
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(cap - filled, stop - (offset + filled)));
+    size_t got = 0;
+    if (want > 0) {
+      absl::StatusOr<size_t> read = (*in)->Read(buf.get() + filled, want);
+      if (!read.ok()) return read.status();
+      got = *read;
+    }
+    filled += got;
+    if (got == 0 || filled == cap) {
       size_t i = 0;
       for (; i + rb <= filled; i += rb) {
-        if (offset + i >= end) return absl::OkStatus();
         record.offset = offset + i;
         record.line = std::string_view(buf.get() + i, rb);
         fn(record);
       }
       offset += i;
-      if (*got == 0) {
+      if (got == 0) {
         if (i < filled) {
           on_malformed(offset, absl::StrCat("a truncated record (shorter than ",
                                             rb, " bytes)"));
@@ -367,26 +384,8 @@ absl::Status ForEachInputRecord(
       return ReadCsv(chunk, format, options, record, fn, on_malformed);
     case mrpb::InputFormat::JSONL:
       return ReadJsonl(chunk, options, record, fn, on_malformed);
-    case mrpb::InputFormat::FIXED: {
-      const uint32_t rb = format.record_bytes();
-      if (IsCompressed(chunk)) {
-        return ReadCompressedFixed(chunk, rb, record, fn, on_malformed);
-      }
-      return ReadFixedRecords(
-          chunk, rb,
-          [&](std::string_view records, uint64_t offset) {
-            for (size_t i = 0; i < records.size(); i += rb) {
-              record.offset = offset + i;
-              record.line = records.substr(i, rb);
-              fn(record);
-            }
-          },
-          [&](uint64_t offset) {
-            on_malformed(offset,
-                         absl::StrCat("a truncated record (shorter than ", rb,
-                                      " bytes)"));
-          });
-    }
+    case mrpb::InputFormat::FIXED:
+      return ReadFixed(chunk, format.record_bytes(), record, fn, on_malformed);
     default:
       break;
   }

@@ -26,8 +26,8 @@
 //  - JSONL: one JSON value per line (worker/internal/json_line_parser.h),
 //    the line without its line end ("\n" or "\r\n"); lines holding only
 //    whitespace are no records.
-//  - FIXED: records of record_bytes bytes (worker/internal/
-//    fixed_record_reader.h).
+//  - FIXED: records of record_bytes bytes, starting at its multiples; a
+//    truncated last record is malformed.
 //
 // Malformed records are reported with their offset and a reason, and
 // skipped: longer than max_record_bytes (not counting the line end), a
