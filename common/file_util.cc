@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include <google/protobuf/message_lite.h>
 
@@ -272,42 +273,63 @@ absl::StatusOr<std::string> ResolveAbsolute(const std::string& path,
   return base == "/" ? "/" + last : absl::StrCat(base, "/", last);
 }
 
+// Adds the files `pattern` names (a path, or a glob) to *files.
+absl::Status AddPattern(const std::string& pattern,
+                        std::vector<std::string>* files,
+                        std::vector<std::string>* directories) {
+  if (!HasGlobMagic(pattern)) {
+    // A plain path: stat(2) tells exactly what is wrong with it.
+    return AddInput(pattern, false, files, directories);
+  }
+  glob_t g;
+  const int rc = glob(pattern.c_str(), GLOB_NOSORT | GLOB_BRACE, nullptr, &g);
+  if (rc == GLOB_NOMATCH) {
+    globfree(&g);
+    return absl::NotFoundError(
+        absl::StrCat("input ", pattern, " matches no file"));
+  }
+  if (rc != 0) {
+    globfree(&g);
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot expand input ", pattern));
+  }
+  absl::Status s;
+  for (size_t i = 0; i < g.gl_pathc && s.ok(); ++i) {
+    s = AddInput(g.gl_pathv[i], false, files, directories);
+  }
+  globfree(&g);
+  return s;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> ExpandInputs(
     const std::vector<std::string>& patterns,
-    std::vector<std::string>* directories) {
+    std::vector<std::string>* directories,
+    std::vector<std::vector<uint32_t>>* named_by) {
   if (patterns.empty()) return absl::InvalidArgumentError("no input given");
   std::vector<std::string> files;
-  for (const std::string& pattern : patterns) {
-    if (!HasGlobMagic(pattern)) {
-      // A plain path: stat(2) tells exactly what is wrong with it.
-      RETURN_IF_ERROR(AddInput(pattern, false, &files, directories));
-      continue;
-    }
-    glob_t g;
-    const int rc = glob(pattern.c_str(), GLOB_NOSORT | GLOB_BRACE, nullptr, &g);
-    if (rc == GLOB_NOMATCH) {
-      globfree(&g);
-      return absl::NotFoundError(
-          absl::StrCat("input ", pattern, " matches no file"));
-    }
-    if (rc != 0) {
-      globfree(&g);
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot expand input ", pattern));
-    }
-    absl::Status s;
-    for (size_t i = 0; i < g.gl_pathc && s.ok(); ++i) {
-      s = AddInput(g.gl_pathv[i], false, &files, directories);
-    }
-    globfree(&g);
-    RETURN_IF_ERROR(s);
+  // (file, the pattern that named it), each time a pattern names a file.
+  std::vector<std::pair<std::string, uint32_t>> named;
+  for (uint32_t p = 0; p < patterns.size(); ++p) {
+    const size_t before = files.size();
+    RETURN_IF_ERROR(AddPattern(patterns[p], &files, directories));
+    for (size_t i = before; i < files.size(); ++i) named.emplace_back(files[i], p);
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   for (const std::string& f : files) {
     if (access(f.c_str(), R_OK) != 0) return ErrnoError("input", f, errno);
+  }
+  if (named_by != nullptr) {
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    named_by->assign(files.size(), {});
+    size_t f = 0;
+    for (const auto& [path, p] : named) {
+      while (files[f] != path) ++f;  // both sorted by path
+      (*named_by)[f].push_back(p);
+    }
   }
   return files;
 }

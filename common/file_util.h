@@ -61,9 +61,12 @@ absl::StatusOr<uint64_t> FileSize(const std::string& path);
 //                      directory (a FIFO, a device, a socket), or a dangling
 //                      symbolic link;
 //   Internal           another error of the filesystem.
+// When `named_by` is not null, it is set parallel to the result: for each
+// file, the indices in `patterns` that name it, ascending.
 absl::StatusOr<std::vector<std::string>> ExpandInputs(
     const std::vector<std::string>& patterns,
-    std::vector<std::string>* directories = nullptr);
+    std::vector<std::string>* directories = nullptr,
+    std::vector<std::vector<uint32_t>>* named_by = nullptr);
 
 // The absolute, normalized form of `path` (relative to the cwd), purely
 // lexical: symbolic links are not followed, and "a/link/.." becomes "a".

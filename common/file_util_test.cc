@@ -120,6 +120,20 @@ TEST_F(FileUtilTest, ExpandDirectoryGivesItsRegularFilesOnly) {
   EXPECT_THAT(*files, ElementsAre(Path("d/a"), Path("d/b")));
 }
 
+TEST_F(FileUtilTest, ExpandSaysWhichPatternsNameEachFile) {
+  ASSERT_TRUE(MakeDirs(Path("d")).ok());
+  Touch("d/a");
+  Touch("d/b");
+  Touch("c");
+  std::vector<std::vector<uint32_t>> named_by;
+  absl::StatusOr<std::vector<std::string>> files = ExpandInputs(
+      {Path("c"), Path("d"), Path("d/b*")}, nullptr, &named_by);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_THAT(*files, ElementsAre(Path("c"), Path("d/a"), Path("d/b")));
+  EXPECT_THAT(named_by, ElementsAre(ElementsAre(0u), ElementsAre(1u),
+                                    ElementsAre(1u, 2u)));
+}
+
 TEST_F(FileUtilTest, ExpandEmptyDirectoryIsNotFound) {
   ASSERT_TRUE(MakeDirs(Path("empty")).ok());
   absl::StatusOr<std::vector<std::string>> files = ExpandInputs({Path("empty")});

@@ -58,39 +58,35 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
   }
   std::vector<std::string> patterns(spec.inputs().begin(), spec.inputs().end());
   std::vector<std::string> input_dirs;
-  auto files = ExpandInputs(patterns, &input_dirs);
+  // Which --input each file came from. A file named by two entries is
+  // refused: its records would belong to two inputs (a self-join names one
+  // of them through a symbolic link).
+  std::vector<std::vector<uint32_t>> named_by;
+  auto files = ExpandInputs(patterns, &input_dirs, &named_by);
   if (!files.ok()) {
     return Refusal{InputError(files.status()),
                    std::string(files.status().message())};
   }
-  // Which --input each file came from (ExpandInputs merged them). A file
-  // named by two entries is refused: its records would belong to two
-  // inputs (a self-join names one of them through a symbolic link).
-  std::map<std::string, uint32_t> input_index;
-  for (size_t i = 0; i < patterns.size(); ++i) {
-    auto matched = ExpandInputs({patterns[i]});
-    if (!matched.ok()) continue;
-    for (const std::string& f : *matched) {
-      auto [it, added] = input_index.emplace(f, static_cast<uint32_t>(i));
-      if (!added && it->second != i) {
-        return Refusal{
-            R::INVALID_SPEC,
-            absl::StrCat("input ", f, " is named by --input ", patterns[it->second],
-                         " and by --input ", patterns[i],
-                         "; a file belongs to one input (to read one file "
-                         "as two inputs, name it once through a symbolic "
-                         "link)")};
-      }
-    }
-  }
   std::vector<InputFile> inputs;
-  for (const std::string& path : *files) {
+  for (size_t i = 0; i < files->size(); ++i) {
+    const std::string& path = (*files)[i];
+    const std::vector<uint32_t>& entries = named_by[i];
+    if (entries.size() > 1) {
+      return Refusal{
+          R::INVALID_SPEC,
+          absl::StrCat("input ", path, " is named by --input ",
+                       patterns[entries[0]], " and by --input ",
+                       patterns[entries[1]],
+                       "; a file belongs to one input (to read one file "
+                       "as two inputs, name it once through a symbolic "
+                       "link)")};
+    }
     auto size = FileSize(path);
     if (!size.ok()) {
       return Refusal{InputError(size.status()),
                      std::string(size.status().message())};
     }
-    inputs.push_back({path, *size, input_index[path]});
+    inputs.push_back({path, *size, entries.empty() ? 0 : entries[0]});
   }
 
   // Paths are compared, and the output written, by their real form.
