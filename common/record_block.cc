@@ -3,6 +3,7 @@
 #include <lz4.h>
 
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "common/crc32c.h"
@@ -74,30 +75,62 @@ absl::Status DecompressBlock(std::string_view data, uint32_t raw_size,
     return absl::DataLossError(absl::StrCat("block checksum mismatch: stored ",
                                             crc32c, ", computed ", actual));
   }
+  // The checksum covers the data, not raw_size: a corrupt size must fail
+  // here rather than allocate up to 4 GiB. An LZ4 block makes at most 255
+  // bytes of each byte (a match length goes up by 255 per byte), and the
+  // decoder takes an int.
+  if (raw_size > 255 * static_cast<uint64_t>(data.size()) ||
+      raw_size > static_cast<uint32_t>(std::numeric_limits<int>::max())) {
+    return absl::DataLossError(
+        absl::StrCat("block states a raw size of ", raw_size,
+                     " bytes, more than LZ4 makes of ", data.size(), " bytes"));
+  }
   raw->resize(raw_size);
   const int n = LZ4_decompress_safe(data.data(), raw->data(),
                                     static_cast<int>(data.size()),
                                     static_cast<int>(raw_size));
-  if (n < 0 || static_cast<uint32_t>(n) != raw_size) {
-    return absl::DataLossError("block does not decompress to its stated size");
+  if (n < 0) {
+    // LZ4 returns -(the input position where it stopped) - 1.
+    return absl::DataLossError(absl::StrCat(
+        "block does not decompress to its stated ", raw_size,
+        " bytes: LZ4 decoding fails at byte ", -static_cast<int64_t>(n) - 1,
+        " of ", data.size()));
+  }
+  if (static_cast<uint32_t>(n) != raw_size) {
+    return absl::DataLossError(absl::StrCat("block does not decompress to its stated ",
+                                            raw_size, " bytes: it holds ", n));
   }
   return absl::OkStatus();
 }
 
 bool RecordBlockReader::Next(std::string_view* key, std::string_view* value,
                              absl::Status* status) {
-  if (rest_.empty()) return false;
+  if (pos_ >= raw_.size()) return false;
+  std::string_view rest = raw_.substr(pos_);
   uint32_t klen, vlen;
-  if (!GetVarint32(&rest_, &klen) || !GetVarint32(&rest_, &vlen) ||
-      rest_.size() < static_cast<size_t>(klen) + vlen) {
-    *status = absl::DataLossError("malformed record in block");
-    rest_ = {};
-    return false;
+  if (!GetVarint32(&rest, &klen)) {
+    return Malformed("its key length is not a complete varint32", status);
   }
-  *key = rest_.substr(0, klen);
-  *value = rest_.substr(klen, vlen);
-  rest_.remove_prefix(static_cast<size_t>(klen) + vlen);
+  if (!GetVarint32(&rest, &vlen)) {
+    return Malformed("its value length is not a complete varint32", status);
+  }
+  if (rest.size() < static_cast<size_t>(klen) + vlen) {
+    return Malformed(absl::StrCat("its key and value (", klen, " + ", vlen,
+                                  " bytes) run past the block's end"),
+                     status);
+  }
+  *key = rest.substr(0, klen);
+  *value = rest.substr(klen, vlen);
+  pos_ = raw_.size() - rest.size() + klen + vlen;
   return true;
+}
+
+bool RecordBlockReader::Malformed(std::string_view problem, absl::Status* status) {
+  *status = absl::DataLossError(absl::StrCat(
+      "malformed record at byte ", pos_, " of a ", raw_.size(), "-byte block: ",
+      absl::string_view(problem.data(), problem.size())));
+  pos_ = raw_.size();
+  return false;
 }
 
 std::string EncodeStoredBlock(const CompressedBlock& block) {
@@ -111,7 +144,10 @@ std::string EncodeStoredBlock(const CompressedBlock& block) {
 
 absl::Status DecodeStoredBlock(std::string_view stored, uint32_t* raw_size,
                                uint32_t* crc32c, std::string_view* data) {
-  if (stored.size() < 8) return absl::DataLossError("stored block too short");
+  if (stored.size() < 8) {
+    return absl::DataLossError(absl::StrCat("stored block too short: ",
+                                            stored.size(), " bytes, the header is 8"));
+  }
   *raw_size = DecodeFixed32(stored.data());
   *crc32c = DecodeFixed32(stored.data() + 4);
   *data = stored.substr(8);

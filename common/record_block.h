@@ -35,7 +35,12 @@ class RecordBlockBuilder {
   std::string raw_;
 };
 
-// Checks the checksum and decompresses. DataLoss when the block is corrupt.
+// Checks the checksum and decompresses into *raw (exactly raw_size bytes).
+// DataLoss when the block is corrupt: the checksum does not match; raw_size
+// is more than LZ4 can make of data.size() bytes (255 times as many; checked
+// before *raw is allocated, so a corrupt size costs no memory); or the data
+// does not decode to exactly raw_size bytes (the message names the byte of
+// `data` where decoding stopped).
 absl::Status DecompressBlock(std::string_view data, uint32_t raw_size,
                              uint32_t crc32c, std::string* raw);
 
@@ -43,14 +48,20 @@ absl::Status DecompressBlock(std::string_view data, uint32_t raw_size,
 // as the raw buffer does.
 class RecordBlockReader {
  public:
-  explicit RecordBlockReader(std::string_view raw) : rest_(raw) {}
+  explicit RecordBlockReader(std::string_view raw) : raw_(raw) {}
   // Returns true and sets key/value, or false at the end. Sets *status to
-  // DataLoss on a malformed block (then returns false).
+  // DataLoss on a malformed block (then returns false, and keeps returning
+  // false): the message names the offset of the malformed record in the
+  // block ("at byte N") and what is wrong with it.
   bool Next(std::string_view* key, std::string_view* value,
             absl::Status* status);
 
  private:
-  std::string_view rest_;
+  // Sets *status to DataLoss for the record at pos_ and moves to the end.
+  bool Malformed(std::string_view problem, absl::Status* status);
+
+  std::string_view raw_;
+  size_t pos_ = 0;  // where the next record starts in raw_
 };
 
 // A stored block value: fixed32 raw_size, fixed32 crc32c, LZ4 data. Used for

@@ -5,11 +5,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/crc32c.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace mr {
 namespace {
 
+using ::testing::HasSubstr;
 using Records = std::vector<std::pair<std::string, std::string>>;
 
 // Builds, compresses, decompresses and reads back `records`.
@@ -138,8 +141,88 @@ TEST(RecordBlockTest, TruncatedRawBlockIsDataLoss) {
     } else {
       EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << "len " << len;
       EXPECT_EQ(n, len < first ? 0 : len < second ? 1 : 2) << "len " << len;
+      // The error names the truncated record's offset in the block.
+      const size_t at = len < first ? 0 : len < second ? first : second;
+      EXPECT_THAT(std::string(s.message()),
+                  HasSubstr(absl::StrCat("malformed record at byte ", at, " of a ",
+                                         len, "-byte block")))
+          << "len " << len;
     }
   }
+}
+
+TEST(RecordBlockTest, MalformedRecordErrorSaysWhatAndWhere) {
+  RecordBlockBuilder builder;
+  builder.Add("k", "v");  // 4 bytes at 0
+  CompressedBlock block;
+  builder.Finish(&block);
+  std::string raw;
+  ASSERT_TRUE(DecompressBlock(block.data, block.raw_size, block.crc32c, &raw).ok());
+  struct Case {
+    std::string tail;
+    std::string what;
+  } cases[] = {
+      {"\x80", "its key length is not a complete varint32"},
+      {"\xff\xff\xff\xff\xff\x01", "its key length is not a complete varint32"},
+      {"\x01", "its value length is not a complete varint32"},
+      {"\x03\x02" "abcd", "its key and value (3 + 2 bytes) run past the block's end"},
+  };
+  for (const Case& c : cases) {
+    const std::string bad = raw + c.tail;
+    RecordBlockReader reader(bad);
+    std::string_view k, v;
+    absl::Status s;
+    ASSERT_TRUE(reader.Next(&k, &v, &s));
+    EXPECT_FALSE(reader.Next(&k, &v, &s));
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(s.message(), absl::StrCat("malformed record at byte 4 of a ", bad.size(),
+                                        "-byte block: ", c.what));
+    // It stays at the end.
+    absl::Status again;
+    EXPECT_FALSE(reader.Next(&k, &v, &again));
+    EXPECT_TRUE(again.ok());
+  }
+}
+
+TEST(RecordBlockTest, ImpossibleRawSizeIsDataLossBeforeAllocating) {
+  // The checksum covers the data only: a corrupt raw_size in a stored block
+  // must not make the reader allocate it (up to 4 GiB).
+  CompressedBlock block;
+  RoundTrip({{"key", "value"}}, &block);
+  for (uint32_t raw_size : {0xffffffffu, 0x80000000u,
+                            static_cast<uint32_t>(255 * block.data.size() + 1)}) {
+    std::string raw;
+    absl::Status s = DecompressBlock(block.data, raw_size, block.crc32c, &raw);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << raw_size;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(absl::StrCat("raw size of ", raw_size, " bytes")));
+    EXPECT_LT(raw.capacity(), size_t{1} << 20) << raw_size;
+  }
+}
+
+TEST(RecordBlockTest, MostCompressibleBlockIsWithinTheRawSizeBound) {
+  // 16 MiB of one byte: LZ4's best ratio (close to 255:1) still decodes.
+  const Records records = {{"k", std::string(16 << 20, 'z')}};
+  CompressedBlock block;
+  EXPECT_EQ(RoundTrip(records, &block), records);
+  EXPECT_GT(block.raw_size, 250 * block.data.size());
+}
+
+TEST(RecordBlockTest, WrongSizeOrBadLz4SaysWhere) {
+  CompressedBlock block;
+  RoundTrip({{"key", "value"}, {"key2", "value2"}}, &block);
+  std::string raw;
+  absl::Status s = DecompressBlock(block.data, block.raw_size + 1, block.crc32c, &raw);
+  EXPECT_EQ(s.message(), absl::StrCat("block does not decompress to its stated ",
+                                      block.raw_size + 1, " bytes: it holds ",
+                                      block.raw_size));
+  // A token of 5 literals with 2 of them present: decoding stops in the
+  // data, and the message says at which byte.
+  const std::string bad_lz4("\x50" "ab", 3);
+  s = DecompressBlock(bad_lz4, 5, Crc32c(bad_lz4.data(), bad_lz4.size()), &raw);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("block does not decompress to its stated 5 bytes: "
+                                     "LZ4 decoding fails at byte "));
+  EXPECT_THAT(std::string(s.message()), HasSubstr(" of 3"));
 }
 
 TEST(RecordBlockTest, StoredBlockRoundTrip) {
@@ -162,9 +245,10 @@ TEST(RecordBlockTest, StoredBlockTooShortIsDataLoss) {
   std::string_view data;
   for (size_t len = 0; len < 8; ++len) {
     const std::string stored(len, 'x');
-    EXPECT_EQ(DecodeStoredBlock(stored, &raw_size, &crc, &data).code(),
-              absl::StatusCode::kDataLoss)
-        << "len " << len;
+    absl::Status s = DecodeStoredBlock(stored, &raw_size, &crc, &data);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << "len " << len;
+    EXPECT_EQ(s.message(), absl::StrCat("stored block too short: ", len,
+                                        " bytes, the header is 8"));
   }
   // Exactly the header: an empty payload is well-formed at this layer.
   CompressedBlock empty;

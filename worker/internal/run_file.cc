@@ -1,5 +1,8 @@
 #include "worker/internal/run_file.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -58,11 +61,20 @@ absl::Status RunFileReader::Open(const std::string& path) {
   path_ = path;
   file_ = fopen(path.c_str(), "rbe");
   if (file_ == nullptr) return IoError("cannot open run file", path);
+  struct stat st;
+  if (fstat(fileno(file_), &st) != 0) return IoError("cannot stat run file", path);
+  file_size_ = static_cast<uint64_t>(st.st_size);
   setvbuf(file_, nullptr, _IOFBF, kIoBuffer);
   return Next();
 }
 
+absl::Status RunFileReader::Corrupt(absl::string_view what) const {
+  return absl::DataLossError(absl::StrCat("run file ", path_, ": block at byte ",
+                                          block_offset_, ": ", what));
+}
+
 absl::Status RunFileReader::LoadBlock(bool* loaded) {
+  block_offset_ = next_offset_;
   char header[12];
   const size_t n = fread(header, 1, sizeof(header), file_);
   if (n == 0 && feof(file_)) {
@@ -70,17 +82,24 @@ absl::Status RunFileReader::LoadBlock(bool* loaded) {
     return absl::OkStatus();
   }
   if (n != sizeof(header)) {
-    return absl::DataLossError(absl::StrCat("truncated run file ", path_));
+    return Corrupt(absl::StrCat("truncated header (", n, " of 12 bytes)"));
   }
   const uint32_t raw_size = DecodeFixed32(header);
   const uint32_t crc = DecodeFixed32(header + 4);
   const uint32_t size = DecodeFixed32(header + 8);
+  // A corrupt size must not allocate: no more than the file holds.
+  const uint64_t left = file_size_ - std::min(file_size_, block_offset_ + 12);
+  if (size > left) {
+    return Corrupt(absl::StrCat("truncated data (", size, " bytes stated, ",
+                                left, " left in the file)"));
+  }
   compressed_.resize(size);
   if (fread(compressed_.data(), 1, size, file_) != size) {
-    return absl::DataLossError(absl::StrCat("truncated run file ", path_));
+    return Corrupt("truncated data (the file shrank while read)");
   }
+  next_offset_ = block_offset_ + 12 + size;
   absl::Status s = DecompressBlock(compressed_, raw_size, crc, &raw_);
-  if (!s.ok()) return absl::DataLossError(absl::StrCat(path_, ": ", s.message()));
+  if (!s.ok()) return Corrupt(s.message());
   block_ = RecordBlockReader(raw_);
   *loaded = true;
   return absl::OkStatus();
@@ -93,13 +112,11 @@ absl::Status RunFileReader::Next() {
       valid_ = true;
       return absl::OkStatus();
     }
-    if (!s.ok()) return absl::DataLossError(absl::StrCat(path_, ": ", s.message()));
+    valid_ = false;
+    if (!s.ok()) return Corrupt(s.message());
     bool loaded = false;
     if (absl::Status l = LoadBlock(&loaded); !l.ok()) return l;
-    if (!loaded) {
-      valid_ = false;
-      return absl::OkStatus();
-    }
+    if (!loaded) return absl::OkStatus();
   }
 }
 

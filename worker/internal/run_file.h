@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "common/record_block.h"
 
 namespace mr {
@@ -39,14 +40,19 @@ class RunFileReader {
   std::string_view key() const { return key_; }
   std::string_view value() const { return value_; }
   // Moves to the next record. The previous key/value views become invalid.
-  // DataLoss on a corrupt block.
+  // DataLoss on a corrupt or truncated block, naming the file and the
+  // block's offset in it.
   absl::Status Next();
 
  private:
   absl::Status LoadBlock(bool* loaded);
+  absl::Status Corrupt(absl::string_view what) const;
 
   std::string path_;
   FILE* file_ = nullptr;
+  uint64_t file_size_ = 0;
+  uint64_t next_offset_ = 0;   // of the next block's header
+  uint64_t block_offset_ = 0;  // of the block being read
   std::string compressed_;
   std::string raw_;
   RecordBlockReader block_{std::string_view()};
