@@ -253,19 +253,23 @@ absl::Status ReadJsonl(const mrpb::FileChunk& chunk,
                        const SplitReaderOptions& options, InputRecord& record,
                        const std::function<void(const InputRecord&)>& fn,
                        const Malformed& on_malformed) {
+  // The scanner counts the '\r' of a "\r\n" line end as the line's: it may
+  // hold one byte more, and the line is measured without it.
+  const uint64_t max = options.max_record_bytes;
   absl::StatusOr<ChunkScan> scan =
-      OpenChunk(chunk, RecordScanner::Mode::kLines, options.max_record_bytes);
+      OpenChunk(chunk, RecordScanner::Mode::kLines,
+                max == std::numeric_limits<uint64_t>::max() ? max : max + 1);
   if (!scan.ok()) return scan.status();
   JsonLineParser parser;
   const std::string too_long = TooLong(options);
   record.fields = &parser;
   return ForEachScanned(*scan, [&](const RecordScanner::Record& r) {
-    if (r.too_long) {
+    std::string_view line = r.bytes;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (r.too_long || line.size() > max) {
       on_malformed(r.offset, too_long);
       return;
     }
-    std::string_view line = r.bytes;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (JsonLineParser::IsBlank(line)) return;
     if (absl::Status s = parser.Parse(line); !s.ok()) {
       on_malformed(r.offset, std::string(s.message()));

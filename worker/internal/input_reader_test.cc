@@ -262,6 +262,33 @@ TEST_F(InputReaderTest, JsonLines) {
   }
 }
 
+// max_record_bytes does not count a line's "\r\n" (found by
+// tests/fuzz/jsonl_fuzzer: the '\r' used to count).
+TEST_F(InputReaderTest, JsonLinesMaxRecordBytesLeavesOutTheLineEnd) {
+  const std::string data = "[1,2]\r\n[3,4]\n[1,23]\r\n\"abc\"\r";
+  const std::string path = Write("max.jsonl", data);
+  const std::vector<std::string> want = {
+      "0|[1,2]|=[1,2];", "7|[3,4]|=[3,4];", "13!longer than 5 bytes",
+      "21|\"abc\"|=abc;"};
+  EXPECT_EQ(ReadWhole(path, Kind(mrpb::InputFormat::JSONL), 5), want);
+  for (uint64_t a = 1; a < data.size(); ++a) {
+    EXPECT_EQ(ReadCut(path, data.size(), {a}, Kind(mrpb::InputFormat::JSONL), 5),
+              want)
+        << a;
+  }
+}
+
+// An object or array member's value is its text as written, without the
+// spaces that follow it (found by tests/fuzz/jsonl_fuzzer).
+TEST_F(InputReaderTest, JsonValuesWithoutTrailingSpaces) {
+  const std::string path =
+      Write("spaces.jsonl", "{\"x\" : [ 1 , 2 ] , \"y\" : { } , \"z\" : 3 }\n");
+  EXPECT_EQ(ReadWhole(path, Kind(mrpb::InputFormat::JSONL)),
+            (std::vector<std::string>{
+                "0|{\"x\" : [ 1 , 2 ] , \"y\" : { } , \"z\" : 3 }|"
+                "x=[ 1 , 2 ];y={ };z=3;"}));
+}
+
 TEST_F(InputReaderTest, GzipMembersReadAsOneStreamInEveryFormat) {
   const std::string csv = kCsv;
   const std::string path =

@@ -36,15 +36,21 @@ simdjson::error_code RenderValue(od::value v, std::string_view* out) {
     case od::json_type::null:
       *out = {};
       return simdjson::SUCCESS;
+    // raw_json() runs on to the next token: the spaces after the value are
+    // not its text.
     case od::json_type::object: {
       od::object o;
       if (auto e = v.get_object().get(o)) return e;
-      return o.raw_json().get(*out);
+      if (auto e = o.raw_json().get(*out)) return e;
+      *out = TrimJsonSpace(*out);
+      return simdjson::SUCCESS;
     }
     case od::json_type::array: {
       od::array a;
       if (auto e = v.get_array().get(a)) return e;
-      return a.raw_json().get(*out);
+      if (auto e = a.raw_json().get(*out)) return e;
+      *out = TrimJsonSpace(*out);
+      return simdjson::SUCCESS;
     }
     default: {  // a number, true or false
       *out = TrimJsonSpace(v.raw_json_token());

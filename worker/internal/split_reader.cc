@@ -18,6 +18,12 @@ namespace {
 
 constexpr size_t kReadSize = 1 << 20;
 
+// The first '\n' in [p, p + n), or null. n may be 0 with p null (the
+// buffer before the first read), which memchr does not allow.
+const char* FindNewline(const char* p, size_t n) {
+  return n == 0 ? nullptr : static_cast<const char*>(memchr(p, '\n', n));
+}
+
 // A byte buffer that keeps kInputBlockPadding readable bytes past its end
 // (InputBlock's contract), and grows without zero-filling.
 class PaddedBuffer {
@@ -242,8 +248,7 @@ absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk,
     const size_t avail = r.buf_.size();
     bool done = false;
     if (dropping) {
-      const char* nl = static_cast<const char*>(
-          memchr(data + r.start_, '\n', avail - r.start_));
+      const char* nl = FindNewline(data + r.start_, avail - r.start_);
       examined += (nl ? nl + 1 - data : avail) - r.start_;
       r.start_ = nl == nullptr ? avail : nl - data + 1;
       r.scan_ = r.start_;
@@ -257,8 +262,7 @@ absl::Status ReadChunkBlocks(const mrpb::FileChunk& chunk,
         done = true;
         break;
       }
-      const char* nl = static_cast<const char*>(
-          memchr(data + r.scan_, '\n', avail - r.scan_));
+      const char* nl = FindNewline(data + r.scan_, avail - r.scan_);
       examined += (nl ? nl + 1 - data : avail) - r.scan_;
       const size_t line_len = (nl ? nl - data : avail) - r.start_;
       bool too_long = line_len > max_line;
