@@ -25,14 +25,30 @@ ParamMap ParamsFromProto(
 void SetParam(mrpb::JobSpec* spec, const std::string& key,
               const std::string& value);
 
+// Counter values add modulo 2^64: values from outside (a worker's report, a
+// restored record) may be anything, and make a wrong total at worst, never
+// undefined behaviour. Subtracting what was added restores the total
+// (SubtractCounter()).
+inline int64_t AddCounter(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) +
+                              static_cast<uint64_t>(b));
+}
+inline int64_t SubtractCounter(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) -
+                              static_cast<uint64_t>(b));
+}
+
 // For mrpb::Counter and the master state's mrstate::Counter alike (any
 // message with a `bytes name` and an `int64 value`).
-// A name given twice: its values are summed.
+// A name given twice: its values are summed (AddCounter()).
 template <typename CounterMessage>
 CounterMap CountersFromProto(
     const google::protobuf::RepeatedPtrField<CounterMessage>& counters) {
   CounterMap out;
-  for (const CounterMessage& c : counters) out[c.name()] += c.value();
+  for (const CounterMessage& c : counters) {
+    int64_t& total = out[c.name()];
+    total = AddCounter(total, c.value());
+  }
   return out;
 }
 

@@ -218,12 +218,12 @@ void JobInProgress::SetTaskCounters(Task* task,
       // The old value may have been the largest: look at every task again.
       counters_[name] = MaxOverTasks(name);
     } else {
-      counters_[name] -= value;
+      counters_[name] = SubtractCounter(counters_[name], value);
     }
   }
   for (const auto& [name, value] : task->done_counters) {
     if (!IsMaxCounter(name)) {
-      counters_[name] += value;
+      counters_[name] = AddCounter(counters_[name], value);
     } else if (auto it = counters_.find(name); it == counters_.end()) {
       counters_[name] = value;
     } else {

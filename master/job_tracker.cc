@@ -105,13 +105,11 @@ absl::Status JobTracker::Restore() {
                     << next_job_seq_ << ", attempt " << next_attempt_id_;
     }
     attempt_id_limit_ = next_attempt_id_;
+    // Load() passed only records MasterStore::CheckJob() and CheckTask()
+    // accept: each job has a state, splits, a reduce count in range; each
+    // task is within its job.
     for (const mrstate::JobRecord& r : state->jobs) {
       const mrpb::JobState job_state = FromStored(r.state());
-      if (job_state == mrpb::JOB_STATE_UNSPECIFIED || r.splits_size() == 0) {
-        MR_LOG(ERROR) << "master state job/" << EscapeName(r.job_id())
-                      << " has no state or no input; left out";
-        continue;
-      }
       std::vector<std::string> files(r.input_files().begin(),
                                      r.input_files().end());
       std::vector<mrpb::InputSplit> splits;
@@ -427,8 +425,10 @@ void JobTracker::RetireFinishedJobs() {
   keep.reserve(job_order_.size());
   for (const std::string& id : job_order_) {
     const JobInProgress& job = *jobs_[id];
+    // Compared so that no finish time (a restored one may be anything)
+    // overflows.
     if (job.running() || committing_jobs_.count(id) > 0 ||
-        now_wall - job.finish_wall_ms() < options_.job_retention_ms) {
+        job.finish_wall_ms() > now_wall - options_.job_retention_ms) {
       keep.push_back(id);
       continue;
     }

@@ -2,11 +2,26 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 #include "common/file_util.h"
 #include "common/proto_maps.h"
 #include "common/output_layout.h"
+#include "master/master_store.h"
 
 namespace mr {
 namespace {
@@ -565,6 +580,307 @@ TEST_F(JobTrackerTest, MalformedRecordsOfARerunMapAreNotDoubled) {
   auto status = tracker_->GetStatus(submitted.job_id());
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->malformed_records_size(), 1);
+}
+
+// Four workers heartbeat at once (one of them restarts midway and registers
+// again, losing what it ran and held), the output thread commits, the
+// liveness check runs, and two clients submit, poll and kill jobs: every job
+// ends as its client saw it, with each task counted once.
+TEST_F(JobTrackerTest, ConcurrentWorkersAndClientsAgreeOnTheEnd) {
+  options_.heartbeat_interval_ms = 20;  // idle long-polls end soon
+  tracker_ = std::make_unique<JobTracker>(options_, plugins_.get(), nullptr);
+  constexpr int kWorkers = 4;
+  constexpr int kJobs = 4;
+  absl::Mutex mu;
+  std::vector<std::string> failures;  // guarded by mu
+  auto fail = [&](std::string what) {
+    absl::MutexLock lock(&mu);
+    failures.push_back(std::move(what));
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<bool> restarted{false};
+
+  auto submit = [&](const std::string& out) {
+    mrpb::SubmitJobRequest req;
+    req.mutable_spec()->set_app("wordcount");
+    req.mutable_spec()->add_inputs(root_ + "/in/*.txt");
+    req.mutable_spec()->set_output_dir(root_ + "/" + out);
+    req.mutable_spec()->set_split_size(6);  // 2 maps
+    req.mutable_spec()->set_num_reduces(2);
+    return tracker_->Submit(req);
+  };
+
+  // A worker: an attempt runs for one heartbeat, and ends by the next: a
+  // map succeeds; a reduce asks to commit and, granted, stages its file.
+  auto worker = [&](int k) {
+    const std::string address = absl::StrCat("127.0.0.1:", 1000 + k);
+    mrpb::RegisterWorkerRequest reg;
+    reg.set_address(address);
+    reg.set_slots(2);
+    std::string id = tracker_->Register(reg).worker_id();
+    std::vector<mrpb::TaskAssignment> running;
+    std::vector<mrpb::TaskReport> reports;
+    bool held_map_output = false;
+    while (!stop.load()) {
+      if (k == 0 && held_map_output && !restarted.exchange(true)) {
+        // Restarted: a new worker at the same address, running nothing,
+        // holding nothing.
+        id = tracker_->Register(reg).worker_id();
+        running.clear();
+        reports.clear();
+      }
+      mrpb::HeartbeatRequest req;
+      req.set_worker_id(id);
+      req.set_free_slots(2 - running.size());
+      for (const auto& r : reports) {
+        *req.add_reports() = r;
+        held_map_output |= r.kind() == mrpb::MAP &&
+                           r.state() == mrpb::ATTEMPT_SUCCEEDED;
+      }
+      for (const auto& a : running) req.add_running_attempts(a.attempt_id());
+      reports.clear();
+      mrpb::HeartbeatResponse resp = tracker_->Heartbeat(req);
+      if (resp.status() != mrpb::HeartbeatResponse::OK) {
+        fail(absl::StrCat("worker ", k, " (", id, ") unknown to the master"));
+        return;
+      }
+      const std::set<uint64_t> kills(resp.kill_attempts().begin(),
+                                     resp.kill_attempts().end());
+      for (const mrpb::TaskAssignment& a : running) {
+        if (kills.count(a.attempt_id()) > 0) {
+          mrpb::TaskReport r = Done(a);
+          r.set_state(mrpb::ATTEMPT_FAILED);
+          r.set_error("killed by the worker");
+          r.clear_counters();
+          reports.push_back(r);
+          continue;
+        }
+        if (a.kind() == mrpb::REDUCE) {
+          mrpb::CommitTaskRequest c;
+          c.set_worker_id(id);
+          c.set_job_id(a.job_id());
+          c.set_task_index(a.task_index());
+          c.set_attempt_id(a.attempt_id());
+          if (tracker_->Commit(c).decision() != mrpb::CommitTaskResponse::COMMIT) {
+            mrpb::TaskReport r = Done(a);
+            r.set_state(mrpb::ATTEMPT_FAILED);
+            r.set_error("commit refused");
+            r.clear_counters();
+            reports.push_back(r);
+            continue;
+          }
+          const OutputLayout layout(a.spec().output_dir(), a.job_id());
+          if (absl::Status s = WriteFileAtomically(
+                  layout.StagedPartFile(a.task_index()),
+                  absl::StrCat("part of ", a.job_id(), "\n"));
+              !s.ok()) {
+            // Killed between the grant and the rename: the staging
+            // directory is gone, and the attempt fails. No other job ends
+            // while its reduces run.
+            if (!absl::EndsWith(a.spec().output_dir(), "/out-killed")) {
+              fail(absl::StrCat("staging a granted reduce: ", s.ToString()));
+            }
+            mrpb::TaskReport r = Done(a);
+            r.set_state(mrpb::ATTEMPT_FAILED);
+            r.set_error(std::string(s.message()));
+            r.clear_counters();
+            reports.push_back(r);
+            continue;
+          }
+        }
+        reports.push_back(Done(a));
+      }
+      running.assign(resp.assignments().begin(), resp.assignments().end());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // pacing
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kWorkers; ++k) threads.emplace_back(worker, k);
+  std::thread output([&] {
+    while (!stop.load()) tracker_->RunOutputWork(absl::Milliseconds(5));
+  });
+  std::thread liveness([&] {
+    while (!stop.load()) {
+      tracker_->CheckWorkerLiveness();  // the clock stands: nobody dies
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+
+  // The second client: submits a job and kills it at once.
+  mrpb::SubmitJobResponse killed_job;
+  mrpb::KillJobResponse kill_response;
+  std::thread killer([&] {
+    killed_job = submit("out-killed");
+    if (killed_job.error() != mrpb::SubmitJobResponse::OK) return;
+    kill_response = tracker_->Kill(killed_job.job_id());
+  });
+
+  // The first client: submits, then polls until every job has ended; what
+  // it sees never goes backwards.
+  std::vector<std::string> jobs;
+  for (int j = 0; j < kJobs; ++j) {
+    auto r = submit(absl::StrCat("out-", j));
+    ASSERT_EQ(r.error(), mrpb::SubmitJobResponse::OK) << r.message();
+    EXPECT_EQ(r.num_maps(), 2u);
+    jobs.push_back(r.job_id());
+  }
+  killer.join();
+  ASSERT_EQ(killed_job.error(), mrpb::SubmitJobResponse::OK) << killed_job.message();
+  jobs.push_back(killed_job.job_id());
+  std::map<std::string, mrpb::JobStatus> last;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    bool all_ended = true;
+    for (const std::string& job : jobs) {
+      std::optional<mrpb::JobStatus> st = tracker_->GetStatus(job);
+      if (!st.has_value()) {
+        fail("no status of " + job);
+        continue;
+      }
+      auto prev = last.find(job);
+      if (prev != last.end()) {
+        // (A map done may be undone: its output is lost with the worker
+        // that restarted. A committed reduce stays done.)
+        if (st->reduces_done() < prev->second.reduces_done()) {
+          fail(absl::StrCat(job, ": ", st->reduces_done(),
+                            " reduces done after ", prev->second.reduces_done()));
+        }
+        if (prev->second.state() != mrpb::JOB_RUNNING &&
+            st->state() != prev->second.state()) {
+          fail(job + ": changed state after it ended");
+        }
+      }
+      last[job] = *st;
+      all_ended &= st->state() != mrpb::JOB_RUNNING;
+    }
+    if (tracker_->ListJobs().size() != jobs.size()) fail("ListJobs lost a job");
+    if (all_ended) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      fail("the jobs did not end within 60 s");
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // pacing
+  }
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  output.join();
+  liveness.join();
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_TRUE(failures.empty())
+        << failures.size() << " failures, the first: " << failures.front();
+  }
+
+  for (int j = 0; j < kJobs; ++j) {
+    const mrpb::JobStatus& st = last[jobs[j]];
+    EXPECT_EQ(st.state(), mrpb::JOB_SUCCEEDED) << jobs[j] << ": " << st.error();
+    EXPECT_EQ(st.maps_done(), 2u);
+    EXPECT_EQ(st.reduces_done(), 2u);
+    EXPECT_EQ(st.maps_running() + st.reduces_running(), 0u);
+    // Two maps and two reduces, each reporting 1 (see Done()), once.
+    EXPECT_EQ(CountersFromProto(st.counters()).at("map input records"), 4)
+        << jobs[j];
+    const std::string out = absl::StrCat(root_, "/out-", j);
+    EXPECT_TRUE(PathExists(out + "/_SUCCESS"));
+    for (int p = 0; p < 2; ++p) {
+      auto part = ReadFileToString(out + "/" + OutputLayout::PartFileName(p));
+      ASSERT_TRUE(part.ok()) << part.status();
+      EXPECT_EQ(*part, "part of " + jobs[j] + "\n");
+    }
+    EXPECT_FALSE(PathExists(OutputLayout(out, jobs[j]).staging_dir()));
+  }
+  // The killed job: killed if the kill came first, else it had succeeded.
+  const mrpb::JobStatus& k = last[killed_job.job_id()];
+  const OutputLayout killed_layout(root_ + "/out-killed", killed_job.job_id());
+  EXPECT_FALSE(PathExists(killed_layout.staging_dir()));
+  if (kill_response.error() == mrpb::KillJobResponse::OK) {
+    EXPECT_EQ(k.state(), mrpb::JOB_KILLED);
+    EXPECT_EQ(k.error(), "killed by the user");
+    EXPECT_FALSE(PathExists(root_ + "/out-killed"));
+  } else {
+    EXPECT_EQ(kill_response.error(), mrpb::KillJobResponse::ALREADY_FINISHED);
+    EXPECT_EQ(k.state(), mrpb::JOB_SUCCEEDED);
+  }
+  std::cout << "worker 0 " << (restarted ? "restarted" : "did not restart")
+            << "; the killed job " << mrpb::JobState_Name(k.state())
+            << std::endl;
+  // Four live workers: the restarted one replaced its old self.
+  std::set<std::string> addresses;
+  for (const auto& w : tracker_->ListWorkers()) addresses.insert(w.address());
+  EXPECT_EQ(addresses.size(), static_cast<size_t>(kWorkers));
+  EXPECT_EQ(tracker_->ListWorkers().size(), static_cast<size_t>(kWorkers));
+}
+
+// A tracker restored from a store holding `job` and `tasks` (of job-000001).
+std::unique_ptr<JobTracker> RestoreFrom(const std::string& dir,
+                                        const MasterOptions& options,
+                                        PluginStore* plugins,
+                                        std::unique_ptr<MasterStore>* store,
+                                        const mrstate::JobRecord& job,
+                                        std::vector<mrstate::TaskRecord> tasks) {
+  auto opened = MasterStore::Open(dir);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  *store = std::move(*opened);
+  EXPECT_TRUE((*store)->PutJob(job).ok());
+  for (const auto& t : tasks) EXPECT_TRUE((*store)->PutTask(job.job_id(), t).ok());
+  auto tracker = std::make_unique<JobTracker>(options, plugins, store->get());
+  EXPECT_TRUE(tracker->Restore().ok());
+  return tracker;
+}
+
+mrstate::JobRecord StoredJob(const std::string& root, mrstate::JobState state) {
+  mrstate::JobRecord r;
+  r.set_job_id("job-000001");
+  r.set_state(state);
+  r.mutable_spec()->set_app("wordcount");
+  r.mutable_spec()->set_output_dir(root + "/out");
+  r.mutable_spec()->set_num_reduces(1);
+  r.add_input_files(root + "/in/a.txt");
+  mrstate::FileChunk* c = r.add_splits()->add_chunks();
+  c->set_path(root + "/in/a.txt");
+  c->set_length(8);
+  r.add_splits()->add_chunks()->set_path(root + "/in/b.txt");
+  return r;
+}
+
+// Found by tests/fuzz/master_state_fuzzer: a restored finish time far in
+// the past made `now - finish` overflow (undefined; in practice the job
+// stayed in the working set forever).
+TEST_F(JobTrackerTest, ARestoredJobFinishedAtAnyTimeRetires) {
+  mrstate::JobRecord job = StoredJob(root_, mrstate::FAILED);
+  job.set_finish_time_ms(std::numeric_limits<int64_t>::min());
+  std::unique_ptr<MasterStore> store;
+  auto tracker = RestoreFrom(root_ + "/db", options_, plugins_.get(), &store,
+                             job, {});
+  EXPECT_TRUE(tracker->ListJobs().empty());
+  std::optional<mrpb::JobStatus> status = tracker->GetStatus("job-000001");
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(status->retired());
+  EXPECT_EQ(status->state(), mrpb::JOB_FAILED);
+}
+
+// Found by tests/fuzz/master_state_fuzzer: counters of restored tasks
+// (or of workers' reports) that overflow int64 were undefined behaviour
+// (UBSan: signed integer overflow); they add modulo 2^64.
+TEST_F(JobTrackerTest, RestoredCountersThatOverflowWrap) {
+  std::vector<mrstate::TaskRecord> tasks(2);
+  for (uint32_t i = 0; i < 2; ++i) {
+    tasks[i].set_kind(mrstate::MAP);
+    tasks[i].set_index(i);
+    for (int twice = 0; twice < 2; ++twice) {
+      mrstate::Counter* c = tasks[i].add_counters();
+      c->set_name("map input records");
+      c->set_value(std::numeric_limits<int64_t>::max());
+    }
+  }
+  std::unique_ptr<MasterStore> store;
+  auto tracker = RestoreFrom(root_ + "/db", options_, plugins_.get(), &store,
+                             StoredJob(root_, mrstate::RUNNING), tasks);
+  std::optional<mrpb::JobStatus> status = tracker->GetStatus("job-000001");
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->maps_done(), 2u);
+  // 4 * (2^63 - 1) modulo 2^64, as int64: -4.
+  EXPECT_EQ(CountersFromProto(status->counters())["map input records"], -4);
 }
 
 }  // namespace

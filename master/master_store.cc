@@ -6,7 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/file_util.h"
+#include "common/job_limits.h"
 #include "common/logging.h"
 #include "common/names.h"
 #include "common/status_macros.h"
@@ -117,6 +119,16 @@ absl::Status MasterStore::PutRawForTest(const std::string& key,
                    absl::StrCat("writing master state ", key));
 }
 
+absl::Status MasterStore::ClearForTest() {
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
+  if (!it->status().ok()) return FromRocks(it->status(), "reading master state");
+  it.reset();
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                   "clearing master state");
+}
+
 absl::Status MasterStore::Quarantine(const std::string& key,
                                      const std::string& value) {
   rocksdb::WriteBatch batch;
@@ -126,41 +138,155 @@ absl::Status MasterStore::Quarantine(const std::string& key,
                    absl::StrCat("quarantining master state ", key));
 }
 
+namespace {
+
+// ResolvePath()'s form: absolute, no empty, "." or ".." component (so no
+// repeated or trailing slash), no NUL, and not "/".
+bool IsResolvedPath(const std::string& path) {
+  if (path.size() < 2 || path[0] != '/' ||
+      path.find('\0') != std::string::npos) {
+    return false;
+  }
+  for (absl::string_view part : absl::StrSplit(path.substr(1), '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+  }
+  return true;
+}
+
+absl::Status Unusable(const std::string& key, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat(EscapeName(key), ": ", why));
+}
+
+}  // namespace
+
+absl::Status MasterStore::CheckJob(const std::string& key,
+                                   const mrstate::JobRecord& job) {
+  const std::string& id = job.job_id();
+  if (key != JobKey(id)) {
+    return Unusable(key, absl::StrCat("holds job ", EscapeName(id)));
+  }
+  if (id.empty() || id.find('/') != std::string::npos ||
+      id.find('\0') != std::string::npos) {
+    return Unusable(key, "the job id is not a file name");
+  }
+  if (!IsResolvedPath(job.spec().output_dir())) {
+    return Unusable(key, absl::StrCat("the output ",
+                                      EscapeName(job.spec().output_dir()),
+                                      " is not an absolute real path"));
+  }
+  if (job.state() < mrstate::RUNNING || job.state() > mrstate::KILLED) {
+    return Unusable(key, absl::StrCat("unknown job state ", job.state()));
+  }
+  if (job.splits_size() == 0) return Unusable(key, "no input split");
+  const uint32_t reduces = job.spec().num_reduces();
+  if (job.spec().map_only() && reduces != 0) {
+    return Unusable(key, absl::StrCat("a map-only job with ", reduces,
+                                      " reduces"));
+  }
+  if (!job.spec().map_only() && (reduces == 0 || reduces > kMaxReduces)) {
+    return Unusable(key, absl::StrCat(reduces, " reduces (1 to ", kMaxReduces,
+                                      " unless map-only)"));
+  }
+  const int bounds =
+      job.spec().total_order() ? static_cast<int>(reduces) - 1 : 0;
+  if (job.sampled() && job.partition_bounds_size() != bounds) {
+    return Unusable(key, absl::StrCat(job.partition_bounds_size(),
+                                      " partition bounds for ", reduces,
+                                      " reduces"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MasterStore::CheckTask(const std::string& key,
+                                    const mrstate::TaskRecord& task,
+                                    const mrstate::JobRecord* job) {
+  if (task.kind() != mrstate::MAP && task.kind() != mrstate::REDUCE) {
+    return Unusable(key, absl::StrCat("unknown task kind ", task.kind()));
+  }
+  if (job == nullptr) return Unusable(key, "no job record has its job id");
+  const bool map = task.kind() == mrstate::MAP;
+  if (key != TaskKey(job->job_id(), task)) {
+    return Unusable(key, absl::StrCat("holds ", map ? "map " : "reduce ",
+                                      task.index()));
+  }
+  const uint64_t tasks =
+      map ? job->splits_size() : job->spec().num_reduces();
+  if (task.index() >= tasks) {
+    return Unusable(key, absl::StrCat(map ? "map " : "reduce ", task.index(),
+                                      " of a job with ", tasks,
+                                      map ? " maps" : " reduces"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<MasterStore::State> MasterStore::Load() {
   State state;
-  std::vector<std::pair<std::string, std::string>> bad;
+  // (key, value, why it cannot be used: "" when it does not parse).
+  struct Bad {
+    std::string key, value, why;
+  };
+  std::vector<Bad> bad;
+  std::vector<std::pair<std::string, std::string>> task_records;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string key = it->key().ToString();
-    const std::string value = it->value().ToString();
+    std::string key = it->key().ToString();
+    std::string value = it->value().ToString();
     bool parsed = true;
     if (key == "ids") {
       parsed = state.ids.ParseFromString(value);
       state.has_ids = parsed;
     } else if (absl::StartsWith(key, "job/")) {
       mrstate::JobRecord job;
-      parsed = job.ParseFromString(value) &&
-               key == absl::StrCat("job/", job.job_id());
+      parsed = job.ParseFromString(value);
+      const absl::Status usable = parsed ? CheckJob(key, job) : absl::OkStatus();
+      if (!usable.ok()) {
+        bad.push_back({std::move(key), std::move(value),
+                       std::string(usable.message())});
+        continue;
+      }
       if (parsed) state.jobs.push_back(std::move(job));
     } else if (absl::StartsWith(key, "task/")) {
-      mrstate::TaskRecord task;
-      parsed = task.ParseFromString(value) && key.rfind('/') > 5;
-      if (parsed) {
-        const std::string job_id = key.substr(5, key.rfind('/') - 5);
-        state.tasks[job_id].push_back(std::move(task));
-      }
+      // Checked once every job is known.
+      task_records.emplace_back(std::move(key), std::move(value));
+      continue;
     }
-    if (!parsed) bad.emplace_back(key, value);
+    if (!parsed) bad.push_back({std::move(key), std::move(value), ""});
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading master state");
   it.reset();
-  for (const auto& [key, value] : bad) {
-    MR_LOG(ERROR) << "master state record " << EscapeName(key)
-                  << " does not parse (" << value.size()
-                  << " bytes); moved to " << kQuarantinePrefix
-                  << EscapeName(key) << " and left out";
-    RETURN_IF_ERROR(Quarantine(key, value));
-    state.quarantined.push_back(key);
+  std::map<std::string, const mrstate::JobRecord*> jobs;
+  for (const mrstate::JobRecord& job : state.jobs) jobs[job.job_id()] = &job;
+  for (auto& [key, value] : task_records) {
+    mrstate::TaskRecord task;
+    const size_t slash = key.rfind('/');
+    if (!task.ParseFromString(value) || slash <= 5) {
+      bad.push_back({std::move(key), std::move(value), ""});
+      continue;
+    }
+    std::string job_id = key.substr(5, slash - 5);
+    auto job = jobs.find(job_id);
+    if (absl::Status s = CheckTask(
+            key, task, job == jobs.end() ? nullptr : job->second);
+        !s.ok()) {
+      bad.push_back({std::move(key), std::move(value),
+                     std::string(s.message())});
+      continue;
+    }
+    state.tasks[job_id].push_back(std::move(task));
+  }
+  for (const Bad& b : bad) {
+    if (b.why.empty()) {
+      MR_LOG(ERROR) << "master state record " << EscapeName(b.key)
+                    << " does not parse (" << b.value.size()
+                    << " bytes); moved to " << kQuarantinePrefix
+                    << EscapeName(b.key) << " and left out";
+    } else {
+      MR_LOG(ERROR) << "master state record " << b.why
+                    << "; moved to " << kQuarantinePrefix << EscapeName(b.key)
+                    << " and left out";
+    }
+    RETURN_IF_ERROR(Quarantine(b.key, b.value));
+    state.quarantined.push_back(b.key);
   }
   return state;
 }

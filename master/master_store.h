@@ -6,9 +6,11 @@
 // crash may lose the last writes).
 //
 // Keys: "ids", "job/<job id>", "task/<job id>/<M|R><index:08d>" (the
-// messages of proto/state.proto). A record that cannot be read is moved to
+// messages of proto/state.proto). A record that cannot be read, or that
+// holds what no master writes (CheckJob(), CheckTask()), is moved to
 // "quarantine/<its key>" with an error logged that names it, and loading goes
-// on: no single record keeps the master down.
+// on: no single record keeps the master down, and what Load() returns can be
+// restored without checking it again.
 //
 // Thread-safety: thread-safe (RocksDB is).
 #ifndef MR_MASTER_MASTER_STORE_H_
@@ -34,7 +36,8 @@ class MasterStore {
     mrstate::MasterIds ids;
     std::vector<mrstate::JobRecord> jobs;  // in job id order
     std::map<std::string, std::vector<mrstate::TaskRecord>> tasks;  // by job
-    // Keys of the records that did not parse, now under "quarantine/".
+    // Keys of the records that did not parse or failed CheckJob() or
+    // CheckTask(), now under "quarantine/".
     std::vector<std::string> quarantined;
     // False when "ids" was missing or quarantined: the caller derives the
     // counters from what it loaded.
@@ -44,9 +47,27 @@ class MasterStore {
   static absl::StatusOr<std::unique_ptr<MasterStore>> Open(
       const std::string& dir);
 
-  // Reads every record. Records that do not parse are quarantined (see
-  // above); only a failure of RocksDB itself is an error.
+  // Reads every record. Records that do not parse or do not pass the checks
+  // below are quarantined (see above); only a failure of RocksDB itself is
+  // an error.
   absl::StatusOr<State> Load();
+
+  // Whether a job record that parsed, stored under `key`, is one a master
+  // could have written, in what restoring it trusts: the key names its id;
+  // the id is a file name (it names the staging directory, which restoring
+  // removes); the output is absolute and in ResolvePath() form, not "/"; it
+  // has a state and an input split; its reduce count is that of a map-only
+  // job (0) or between 1 and kMaxReduces (it sizes the task table); a
+  // sampled total-order job has one partition bound fewer than reduces, any
+  // other none. InvalidArgument naming `key` and the field when not.
+  static absl::Status CheckJob(const std::string& key,
+                               const mrstate::JobRecord& job);
+  // The same for a task record under `key` whose job's record is `job`
+  // (null when no job record with its id was loaded): a map or a reduce,
+  // under the key its kind and index give, one of the job's tasks.
+  static absl::Status CheckTask(const std::string& key,
+                                const mrstate::TaskRecord& task,
+                                const mrstate::JobRecord* job);
 
   // Writes gathered to be applied together, in order, by Write(). Building
   // one does no I/O, so it can be filled under a caller's lock and written
@@ -76,6 +97,9 @@ class MasterStore {
 
   // Test-only: writes raw bytes under `key`, as a damaged store would hold.
   absl::Status PutRawForTest(const std::string& key, const std::string& bytes);
+  // Test-only: deletes every record, quarantined ones too (a fuzzer reuses
+  // one store for many inputs: opening one costs more than using it).
+  absl::Status ClearForTest();
 
  private:
   explicit MasterStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
