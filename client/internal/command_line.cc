@@ -103,8 +103,12 @@ failed (the "check failures" counter, submit --wait);
 
 bool IsFlag(const std::string& arg) { return absl::StartsWith(arg, "--"); }
 
+// `reason` quotes what was typed: escaped (EscapeName(), common/names.h),
+// so that the message stays one line and no control character or terminal
+// escape in an argument reaches the terminal. The parser's own words are
+// printable ASCII, which EscapeName() keeps as they are.
 absl::Status Usage(const std::string& reason) {
-  return absl::InvalidArgumentError(reason);
+  return absl::InvalidArgumentError(EscapeName(reason));
 }
 
 const char* CommandName(Command c) {
@@ -553,6 +557,7 @@ absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
     if (!IsFlag(cur->Peek())) {
       if (!takes_job || have_job) return cur->Unexpected(cur->Peek());
       cl->job_id = cur->TakePositional();
+      if (cl->job_id.empty()) return Usage("a JOB id cannot be empty");
       if (!IsValidUtf8(cl->job_id)) return Usage("a JOB id is UTF-8");
       have_job = true;
       continue;

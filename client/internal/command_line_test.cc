@@ -237,6 +237,26 @@ TEST(CommandLineTest, OtherCommands) {
   EXPECT_EQ(Error({"--verbose", "list"}), "unknown flag --verbose");
 }
 
+TEST(CommandLineTest, AnErrorQuotesArgumentsEscapedOnOneLine) {
+  // Found by tests/fuzz/command_line_fuzzer: the message quoted the
+  // argument as it was, newline and terminal escape included.
+  EXPECT_EQ(Error({"--master", "h:1", "submit", "--bad\nflag"}),
+            "unknown flag --bad\\nflag for submit");
+  EXPECT_EQ(Error({"--master", "h:1", "status", "a", "\x1b[2Jb"}),
+            "unexpected argument '\\x1b[2Jb' for status");
+  EXPECT_EQ(Error({"--master", "h:1", "submit", "--app", "x", "--input", "/a",
+                   "--output", "/o", "--reduces", "caf\xe9\r"}),
+            "--reduces must be a positive integer, got 'caf\\xe9\\r'");
+}
+
+TEST(CommandLineTest, AnEmptyJobIdIsRefused) {
+  // Found by tests/fuzz/command_line_fuzzer: `mrctl status ""` asked the
+  // master for job "".
+  EXPECT_EQ(Error({"--master", "h:1", "status", ""}),
+            "a JOB id cannot be empty");
+  EXPECT_EQ(Error({"--master", "h:1", "kill", ""}), "a JOB id cannot be empty");
+}
+
 TEST(CommandLineTest, SubmitMaxAttempts) {
   const std::vector<std::string> base = {"--master", "h:1",  "submit",
                                          "--app",    "wc",   "--input",
