@@ -101,20 +101,22 @@ std::vector<mrpb::HeldMapOutput> ShuffleStore::HeldOutputs() {
 absl::StatusOr<std::unique_ptr<PartitionReader>> ShuffleStore::ReadPartition(
     const std::string& job_id, uint32_t map, uint64_t attempt,
     uint32_t partition) {
-  std::string marker;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
-                               MapOutputDoneKey(job_id, map, attempt), &marker);
-  if (s.IsNotFound()) {
-    return absl::NotFoundError(absl::StrFormat(
-        "no output of %s map %d attempt %d here", job_id, map, attempt));
-  }
-  if (!s.ok()) return FromRocks(s, "reading map output");
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
   read.fill_cache = false;
+  // The completion marker is looked up through the iterator that then reads
+  // the blocks: one view of the store, so a DropJob() running meanwhile
+  // leaves the output either whole or missing, never marked but empty.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+  const std::string done = MapOutputDoneKey(job_id, map, attempt);
+  it->Seek(done);
+  if (!it->status().ok()) return FromRocks(it->status(), "reading map output");
+  if (!it->Valid() || it->key().ToStringView() != done) {
+    return absl::NotFoundError(absl::StrFormat(
+        "no output of %s map %d attempt %d here", job_id, map, attempt));
+  }
   return std::make_unique<PartitionReader>(
-      std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(read)),
-      MapOutputKeyPrefix(job_id, map, attempt), partition);
+      std::move(it), MapOutputKeyPrefix(job_id, map, attempt), partition);
 }
 
 absl::Status ShuffleStore::DropJob(const std::string& job_id) {
@@ -126,11 +128,17 @@ absl::Status ShuffleStore::DropJob(const std::string& job_id) {
   // '/' + 1 == '0': [job/, job0) spans every key of the job and no other.
   const std::string end = job_id + "0";
   const rocksdb::Slice b(begin), e(end);
-  rocksdb::Status s = rocksdb::DeleteFilesInRange(
-      db_.get(), db_->DefaultColumnFamily(), &b, &e);
-  if (!s.ok()) return FromRocks(s, "dropping job files");
-  return FromRocks(db_->DeleteRange(NoWal(), db_->DefaultColumnFamily(), b, e),
-                   "dropping job keys");
+  // The keys go first, in one step: a reader starting afterwards finds none
+  // of the job's outputs. Then whole files are reclaimed; readers that
+  // started before keep the files they read until they are done. (The other
+  // order lets a reader see an output's completion marker, still in the
+  // memtable, without the blocks its files held.)
+  RETURN_IF_ERROR(
+      FromRocks(db_->DeleteRange(NoWal(), db_->DefaultColumnFamily(), b, e),
+                "dropping job keys"));
+  return FromRocks(rocksdb::DeleteFilesInRange(
+                       db_.get(), db_->DefaultColumnFamily(), &b, &e),
+                   "dropping job files");
 }
 
 absl::StatusOr<bool> ShuffleStore::CorruptForTest(const std::string& job_id,

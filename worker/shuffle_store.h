@@ -84,12 +84,16 @@ class ShuffleStore {
                                uint64_t attempt,
                                const std::vector<std::string>& sst_files);
 
-  // NotFound when this store holds no complete output of that attempt.
+  // NotFound when this store holds no complete output of that attempt. The
+  // reader sees the output as it was at this call: whole, even if a
+  // DropJob() of its job runs meanwhile.
   absl::StatusOr<std::unique_ptr<PartitionReader>> ReadPartition(
       const std::string& job_id, uint32_t map, uint64_t attempt,
       uint32_t partition);
 
-  // Deletes everything of `job_id`, reclaiming whole files at once.
+  // Deletes everything of `job_id`, reclaiming whole files at once. Once it
+  // returns, ReadPartition() of the job is NotFound; readers made before
+  // read on undisturbed.
   absl::Status DropJob(const std::string& job_id);
 
   // Test-only fault injection: flips a byte in the first stored block of a

@@ -3,11 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 #include "common/file_util.h"
 #include "common/record_block.h"
@@ -57,6 +64,17 @@ class ShuffleStoreTest : public ::testing::Test {
                       bool combine,
                       const std::vector<std::pair<std::string, std::string>>& records,
                       uint64_t budget = 100) {
+    std::vector<std::string> files;
+    SpillMapOutput(job, map, attempt, combine, records, &files, budget);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(store_->IngestMapOutput(job, map, attempt, files).ok());
+  }
+
+  // The SST files WriteMapOutput() would ingest, left for the caller to.
+  void SpillMapOutput(const std::string& job, uint32_t map, uint64_t attempt,
+                      bool combine,
+                      const std::vector<std::pair<std::string, std::string>>& records,
+                      std::vector<std::string>* files, uint64_t budget = 100) {
     ConcatJob j(combine);
     std::map<std::string, int64_t> counters;
     std::map<std::string, std::string> params;
@@ -74,8 +92,7 @@ class ShuffleStoreTest : public ::testing::Test {
       ASSERT_TRUE(buffer.Add(k[0] % 2, k, v).ok());
     }
     ASSERT_TRUE(buffer.Finish().ok());
-    std::vector<std::string> files = buffer.sst_files();
-    ASSERT_TRUE(store_->IngestMapOutput(job, map, attempt, files).ok());
+    *files = buffer.sst_files();
   }
 
   // Every record of one partition, as "run:key=value" in stream order.
@@ -153,6 +170,250 @@ TEST_F(ShuffleStoreTest, DropJobRemovesOnlyThatJob) {
             (std::vector<std::string>{"0:a=9"}));
   ASSERT_TRUE(store_->DropJob("job-10").ok());
   EXPECT_EQ(store_->LiveBytes(), 0u);
+}
+
+TEST_F(ShuffleStoreTest, AReaderMadeBeforeDropJobReadsTheWholeOutput) {
+  WriteMapOutput("job-1", 0, 1, false,
+                 {{"a", "1"}, {"c", "2"}, {"e", "3"}, {"g", "4"}, {"i", "5"}});
+  const std::vector<std::string> whole = ReadPartition("job-1", 0, 1, 1);
+  ASSERT_EQ(whole.size(), 5u);
+  auto reader = store_->ReadPartition("job-1", 0, 1, 1);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE(store_->DropJob("job-1").ok());
+  EXPECT_EQ(store_->ReadPartition("job-1", 0, 1, 1).status().code(),
+            absl::StatusCode::kNotFound);
+  std::vector<std::string> got;
+  StoredBlock block;
+  while (true) {
+    absl::StatusOr<bool> more = (*reader)->Next(&block);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    std::string raw;
+    ASSERT_TRUE(DecompressBlock(block.data, block.raw_size, block.crc32c, &raw).ok());
+    RecordBlockReader records(raw);
+    std::string_view k, v;
+    absl::Status s;
+    while (records.Next(&k, &v, &s)) {
+      got.push_back(std::to_string(block.run) + ":" + std::string(k) + "=" +
+                    std::string(v));
+    }
+  }
+  EXPECT_EQ(got, whole);
+}
+
+// Every record of one partition of a map output, as "key=value" sorted; the
+// store's error when it has no such output or a read fails.
+absl::StatusOr<std::vector<std::string>> ReadSortedRecords(
+    ShuffleStore* store, const std::string& job, uint32_t map,
+    uint64_t attempt, uint32_t partition) {
+  auto reader = store->ReadPartition(job, map, attempt, partition);
+  if (!reader.ok()) return reader.status();
+  std::vector<std::string> out;
+  StoredBlock block;
+  while (true) {
+    absl::StatusOr<bool> more = (*reader)->Next(&block);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    std::string raw;
+    if (absl::Status s =
+            DecompressBlock(block.data, block.raw_size, block.crc32c, &raw);
+        !s.ok()) {
+      return s;
+    }
+    RecordBlockReader records(raw);
+    std::string_view k, v;
+    absl::Status s;
+    while (records.Next(&k, &v, &s)) {
+      out.push_back(std::string(k) + "=" + std::string(v));
+    }
+    if (!s.ok()) return s;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Readers read map outputs while one thread ingests new ones and another
+// drops whole jobs: every read sees an output whole or not at all
+// (NotFound), never a part of it; an ingested output stays readable, a
+// dropped one stays gone; HeldOutputs() agrees at every moment.
+TEST_F(ShuffleStoreTest, ConcurrentIngestReadAndDropSeeWholeOutputsOrNone) {
+  constexpr int kMaps = 4;
+  constexpr int kReaders = 4;
+  // "job-a": ingested before, kept. "job-b": ingested during the reads.
+  // "job-c0".."job-c2": ingested before, dropped during the reads.
+  const std::vector<std::string> kept = {"job-a"};
+  const std::vector<std::string> ingested = {"job-b"};
+  const std::vector<std::string> dropped = {"job-c0", "job-c1", "job-c2"};
+  std::map<std::string, uint64_t> first_attempt;  // attempt = first + map
+  uint64_t next_attempt = 100;
+  for (const auto* jobs : {&kept, &ingested, &dropped}) {
+    for (const std::string& job : *jobs) {
+      first_attempt[job] = next_attempt;
+      next_attempt += 100;
+    }
+  }
+  // job -> map -> partition -> sorted "key=value".
+  std::map<std::string, std::vector<std::vector<std::vector<std::string>>>>
+      expected;
+  std::map<std::string, std::vector<std::vector<std::string>>> spilled;
+  for (const auto& [job, attempt0] : first_attempt) {
+    expected[job].assign(kMaps, std::vector<std::vector<std::string>>(2));
+    for (int m = 0; m < kMaps; ++m) {
+      std::vector<std::pair<std::string, std::string>> records;
+      for (int i = 0; i < 24; ++i) {
+        // 'a'..'h' as first letters: both partitions (odd bytes go to 1).
+        const std::string key = absl::StrCat(std::string(1, 'a' + i % 8), "-",
+                                             job, "-", m, "-", i);
+        const std::string value = std::to_string(i * 7 + m);
+        records.emplace_back(key, value);
+        expected[job][m][key[0] % 2].push_back(key + "=" + value);
+      }
+      for (auto& p : expected[job][m]) std::sort(p.begin(), p.end());
+      std::vector<std::string> files;
+      SpillMapOutput(job, m, attempt0 + m, /*combine=*/false, records, &files);
+      ASSERT_FALSE(HasFatalFailure());
+      ASSERT_GE(files.size(), 2u) << "several runs per map";
+      if (std::find(ingested.begin(), ingested.end(), job) != ingested.end()) {
+        spilled[job].push_back(files);
+      } else {
+        ASSERT_TRUE(store_->IngestMapOutput(job, m, attempt0 + m, files).ok());
+      }
+    }
+  }
+
+  absl::Mutex mu;
+  std::vector<std::string> failures;  // guarded by mu
+  auto fail = [&](std::string what) {
+    absl::MutexLock lock(&mu);
+    failures.push_back(std::move(what));
+  };
+  std::atomic<int> reads{0};
+  std::atomic<bool> writers_done{false};
+  std::atomic<int> whole_dropped_reads{0}, not_found_dropped_reads{0};
+
+  auto reader = [&](int id) {
+    // (job, map, partition) -> whether this thread saw it whole / missing.
+    std::set<std::tuple<std::string, int, int>> seen_whole, seen_missing;
+    bool last_pass = false;
+    while (!last_pass) {
+      last_pass = writers_done.load();  // one full pass after the writers
+      for (const auto& [job, attempt0] : first_attempt) {
+        const bool is_kept =
+            std::find(kept.begin(), kept.end(), job) != kept.end();
+        const bool is_dropped =
+            std::find(dropped.begin(), dropped.end(), job) != dropped.end();
+        for (int m = 0; m < kMaps; ++m) {
+          for (int p = 0; p < 2; ++p) {
+            const auto where = std::make_tuple(job, m, p);
+            const std::string name =
+                absl::StrCat("reader ", id, ": ", job, " map ", m, " partition ", p);
+            auto got = ReadSortedRecords(store_.get(), job, m, attempt0 + m, p);
+            ++reads;
+            if (got.ok()) {
+              if (*got != expected[job][m][p]) {
+                fail(absl::StrCat(name, ": read ", got->size(), " of ",
+                                  expected[job][m][p].size(), " records"));
+              }
+              if (is_dropped && seen_missing.count(where) > 0) {
+                fail(name + ": readable again after it was dropped");
+              }
+              seen_whole.insert(where);
+              if (is_dropped) ++whole_dropped_reads;
+            } else if (got.status().code() == absl::StatusCode::kNotFound &&
+                       !is_kept) {
+              if (!is_dropped && seen_whole.count(where) > 0) {
+                fail(name + ": missing again after it was ingested");
+              }
+              if (last_pass && !is_dropped) {
+                fail(name + ": missing after its ingestion");
+              }
+              seen_missing.insert(where);
+              if (is_dropped) ++not_found_dropped_reads;
+            } else {
+              fail(absl::StrCat(name, ": ", got.status().ToString()));
+            }
+            if (last_pass && is_dropped && got.ok()) {
+              fail(name + ": readable after its job was dropped");
+            }
+          }
+        }
+      }
+      // What the store says it holds: all of the kept job, never a part
+      // of an output.
+      int kept_held = 0;
+      for (const mrpb::HeldMapOutput& h : store_->HeldOutputs()) {
+        auto it = first_attempt.find(h.job_id());
+        if (it == first_attempt.end() || h.map_index() >= kMaps ||
+            h.attempt_id() != it->second + h.map_index()) {
+          fail(absl::StrCat("reader ", id, ": holds unknown ", h.job_id(),
+                            " map ", h.map_index(), " attempt ",
+                            h.attempt_id()));
+        }
+        kept_held += h.job_id() == "job-a";
+      }
+      if (kept_held != kMaps) {
+        fail(absl::StrCat("reader ", id, ": holds ", kept_held, " maps of job-a"));
+      }
+    }
+  };
+
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReaders; ++i) threads.emplace_back(reader, i);
+  std::thread ingester([&] {
+    for (const std::string& job : ingested) {
+      for (int m = 0; m < kMaps; ++m) {
+        // Let the readers see it missing first, now and then.
+        const int until = reads.load() + 16;
+        while (reads.load() < until) std::this_thread::yield();
+        absl::Status s = store_->IngestMapOutput(
+            job, m, first_attempt[job] + m, spilled[job][m]);
+        if (!s.ok()) fail(absl::StrCat("ingesting ", job, " map ", m, ": ", s.ToString()));
+      }
+    }
+  });
+  std::thread dropper([&] {
+    for (const std::string& job : dropped) {
+      const int until = reads.load() + 32;
+      while (reads.load() < until) std::this_thread::yield();
+      if (absl::Status s = store_->DropJob(job); !s.ok()) {
+        fail(absl::StrCat("dropping ", job, ": ", s.ToString()));
+      }
+    }
+  });
+  ingester.join();
+  dropper.join();
+  writers_done = true;
+  for (std::thread& t : threads) t.join();
+
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_TRUE(failures.empty())
+        << failures.size() << " failures, the first: " << failures.front();
+  }
+  std::cout << "reads of dropped jobs: " << whole_dropped_reads.load()
+            << " whole, " << not_found_dropped_reads.load() << " not found"
+            << std::endl;
+
+  // The end state: the kept and the ingested jobs' maps, nothing else.
+  std::set<std::tuple<std::string, uint32_t, uint64_t>> held, want;
+  for (const mrpb::HeldMapOutput& h : store_->HeldOutputs()) {
+    held.insert({h.job_id(), h.map_index(), h.attempt_id()});
+  }
+  for (const std::string& job : {std::string("job-a"), std::string("job-b")}) {
+    for (int m = 0; m < kMaps; ++m) want.insert({job, m, first_attempt[job] + m});
+  }
+  EXPECT_EQ(held, want);
+  for (const std::string& job : dropped) {
+    for (int m = 0; m < kMaps; ++m) {
+      EXPECT_EQ(store_->ReadPartition(job, m, first_attempt[job] + m, 0)
+                    .status()
+                    .code(),
+                absl::StatusCode::kNotFound);
+    }
+  }
+  ASSERT_TRUE(store_->DropJob("job-a").ok());
+  ASSERT_TRUE(store_->DropJob("job-b").ok());
+  EXPECT_TRUE(store_->HeldOutputs().empty());
 }
 
 // Open SST files of the store, from this process's descriptors.
