@@ -64,8 +64,10 @@ std::string OutputLayout::StagedPartFile(uint32_t partition) const {
 }
 
 std::string OutputLayout::PartFileName(uint32_t partition, Parts parts) {
-  return absl::StrFormat(parts == Parts::kMap ? "part-m-%05d" : "part-r-%05d",
-                         partition);
+  // Two calls: StrFormat checks a constant format string at compile time
+  // (clang refuses a conditional one).
+  return parts == Parts::kMap ? absl::StrFormat("part-m-%05d", partition)
+                              : absl::StrFormat("part-r-%05d", partition);
 }
 
 absl::Status OutputLayout::CheckTarget(const std::string& output_dir,
