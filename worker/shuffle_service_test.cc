@@ -347,7 +347,9 @@ TEST_F(ShuffleServiceTest, ConcurrentFetchesWhileIngestingAndDropping) {
         EXPECT_TRUE(r.fetched.batches == expected[where])
             << name << ": got " << r.fetched.batches.size() << " batches of "
             << expected[where].size();
-        if (r.last_pass) EXPECT_NE(r.job, "dropped") << name << ": not dropped";
+        if (r.last_pass) {
+          EXPECT_NE(r.job, "dropped") << name << ": not dropped";
+        }
         if (r.job == "dropped") {
           EXPECT_EQ(seen_missing.count(where), 0u) << name << ": back after its drop";
         }
