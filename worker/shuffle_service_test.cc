@@ -24,6 +24,7 @@
 #include "proto/shuffle.grpc.pb.h"
 #include "worker/internal/map_output_buffer.h"
 #include "worker/shuffle_store.h"
+#include "worker/shuffle_test_util.h"
 
 namespace mr {
 namespace {
@@ -54,17 +55,10 @@ absl::StatusOr<std::vector<std::string>> Records(
     const std::vector<Batch>& batches) {
   std::vector<std::string> out;
   for (const auto& [run, raw_size, crc, data] : batches) {
-    std::string raw;
-    if (absl::Status s = DecompressBlock(data, raw_size, crc, &raw); !s.ok()) {
+    if (absl::Status s = AppendBlockRecords(data, raw_size, crc, &out);
+        !s.ok()) {
       return s;
     }
-    RecordBlockReader reader(raw);
-    std::string_view k, v;
-    absl::Status s;
-    while (reader.Next(&k, &v, &s)) {
-      out.push_back(std::string(k) + "=" + std::string(v));
-    }
-    if (!s.ok()) return s;
   }
   return out;
 }

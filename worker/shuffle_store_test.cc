@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/record_block.h"
 #include "worker/internal/map_output_buffer.h"
+#include "worker/shuffle_test_util.h"
 
 namespace mr {
 namespace {
@@ -201,34 +202,13 @@ TEST_F(ShuffleStoreTest, AReaderMadeBeforeDropJobReadsTheWholeOutput) {
   EXPECT_EQ(got, whole);
 }
 
-// Every record of one partition of a map output, as "key=value" sorted; the
-// store's error when it has no such output or a read fails.
+// Every record of one partition of a map output, as "key=value" sorted;
+// the store's error when it has no such output or a read fails.
 absl::StatusOr<std::vector<std::string>> ReadSortedRecords(
     ShuffleStore* store, const std::string& job, uint32_t map,
     uint64_t attempt, uint32_t partition) {
-  auto reader = store->ReadPartition(job, map, attempt, partition);
-  if (!reader.ok()) return reader.status();
-  std::vector<std::string> out;
-  StoredBlock block;
-  while (true) {
-    absl::StatusOr<bool> more = (*reader)->Next(&block);
-    if (!more.ok()) return more.status();
-    if (!*more) break;
-    std::string raw;
-    if (absl::Status s =
-            DecompressBlock(block.data, block.raw_size, block.crc32c, &raw);
-        !s.ok()) {
-      return s;
-    }
-    RecordBlockReader records(raw);
-    std::string_view k, v;
-    absl::Status s;
-    while (records.Next(&k, &v, &s)) {
-      out.push_back(std::string(k) + "=" + std::string(v));
-    }
-    if (!s.ok()) return s;
-  }
-  std::sort(out.begin(), out.end());
+  auto out = StoredPartitionRecords(store, job, map, attempt, partition);
+  if (out.ok()) std::sort(out->begin(), out->end());
   return out;
 }
 

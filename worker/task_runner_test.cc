@@ -27,6 +27,7 @@
 #include "common/record_block.h"
 #include "worker/internal/task_progress.h"
 #include "worker/shuffle_store.h"
+#include "worker/shuffle_test_util.h"
 
 namespace mr {
 namespace {
@@ -158,29 +159,7 @@ class TaskRunnerTest : public ::testing::Test {
                                                          uint32_t map,
                                                          uint64_t attempt,
                                                          uint32_t partition) {
-    auto reader = store_->ReadPartition(job, map, attempt, partition);
-    if (!reader.ok()) return reader.status();
-    std::vector<std::string> out;
-    StoredBlock block;
-    while (true) {
-      absl::StatusOr<bool> more = (*reader)->Next(&block);
-      if (!more.ok()) return more.status();
-      if (!*more) break;
-      std::string raw;
-      if (absl::Status s =
-              DecompressBlock(block.data, block.raw_size, block.crc32c, &raw);
-          !s.ok()) {
-        return s;
-      }
-      RecordBlockReader records(raw);
-      std::string_view k, v;
-      absl::Status s;
-      while (records.Next(&k, &v, &s)) {
-        out.push_back(std::string(k) + "=" + std::string(v));
-      }
-      if (!s.ok()) return s;
-    }
-    return out;
+    return StoredPartitionRecords(store_.get(), job, map, attempt, partition);
   }
 
   std::string root_;
