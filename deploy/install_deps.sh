@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev liblz4-dev zlib1g-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
+  clang libclang-rt-14-dev
   iproute2 procps util-linux jq
 )
 

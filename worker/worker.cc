@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/sanitizers.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
 
@@ -57,6 +58,13 @@ absl::Status Worker::Init() {
   if (options_.advertise_host.empty()) options_.advertise_host = options_.bind_host;
   if (options_.task_executable.empty()) options_.task_executable = SelfExecutable();
   if (options_.fetch_parallelism == 0) options_.fetch_parallelism = 1;
+  if (kSanitizedBuild && options_.task_memory_mb >= 0) {
+    // ASan and TSan reserve terabytes of address space for their shadow
+    // memory, which RLIMIT_DATA counts: under any limit a sanitized task
+    // child could not allocate at all.
+    MR_LOG(WARNING) << "sanitized build: task memory is not limited";
+    options_.task_memory_mb = -1;
+  }
   if (options_.task_memory_mb == 0) {
     options_.task_memory_mb = std::max<int64_t>(
         1, static_cast<int64_t>(AvailableMemoryBytes() >> 20) / options_.slots);
