@@ -1,56 +1,42 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test (unit and multi-process) with CTest.
+# The whole test suite, as CI runs it (.ci/run):
 #
-# Environment:
-#   BUILD_DIR      build directory (default: REPO/build)
-#   CTEST_ARGS     extra ctest arguments, e.g. CTEST_ARGS="-R shuffle -V"
-#   MR_BUILD_LOCK  see deploy/build.sh
+#   1. normal    every unit and multi-process test (tests/suite.sh, build/)
+#   2. address   the same tests built with ASan + UBSan (tests/sanitize.sh
+#                address, build-asan/)
+#   3. thread    the concurrent parts' unit tests with TSan
+#                (tests/sanitize.sh thread, build-tsan/)
+#   4. fuzz      every libFuzzer target for FUZZ_SECONDS (default 10) on its
+#                seed corpus (tests/fuzz.sh, build-asan/)
 #
-# Exits with ctest's code; and with 1 when tests passed but left mr-master /
-# mr-worker processes of this build running (they are listed and killed).
-set -euo pipefail
+#   tests/run_all.sh [normal|address|thread|fuzz ...]   just those steps
+#
+# Every step runs even when an earlier one failed; the exit code is 1 when
+# any failed. Environment: CTEST_ARGS (normal and address), FUZZ_SECONDS,
+# MR_BUILD_LOCK; BUILD_DIR for the normal step.
+set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD_DIR:-$REPO/build}
+steps=("$@")
+[[ ${#steps[@]} -gt 0 ]] || steps=(normal address thread fuzz)
 
-"$REPO/deploy/build.sh"
-BUILD=$(cd "$BUILD" && pwd)
-
-# Every process the tests start inherits this variable; it tells our strays
-# apart from daemons someone else runs from the same build dir meanwhile.
-export MR_RUN_ALL_TOKEN="run_all.$$.$RANDOM"
-
-extra_args=()
-if [[ -n "${CTEST_ARGS:-}" ]]; then
-  read -r -a extra_args <<<"$CTEST_ARGS"
-fi
-
+summary=()
 rc=0
-ctest --test-dir "$BUILD" --output-on-failure -j 2 --timeout 600 "${extra_args[@]}" || rc=$?
-
-# Daemons of this build dir that this run started and that are still alive.
-strays() {
-  local pid
-  for pid in $(pgrep -f "$BUILD/bin/mr-" || true); do
-    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
-      grep -qx "MR_RUN_ALL_TOKEN=$MR_RUN_ALL_TOKEN" && echo "$pid"
-  done
-  return 0
-}
-
-# A test's last daemons may still be exiting: allow them a moment.
-for _ in $(seq 20); do
-  [[ -z "$(strays)" ]] && break
-  sleep 0.1
+for step in "${steps[@]}"; do
+  start=$SECONDS
+  case "$step" in
+    normal) "$REPO/tests/suite.sh" ;;
+    address|thread) "$REPO/tests/sanitize.sh" "$step" ;;
+    fuzz) "$REPO/tests/fuzz.sh" --seconds "${FUZZ_SECONDS:-10}" ;;
+    *) echo "run_all.sh: unknown step '$step' (normal, address, thread, fuzz)" >&2; exit 2 ;;
+  esac
+  status=$?
+  result=passed
+  if [[ $status -ne 0 ]]; then result="FAILED (exit $status)"; rc=1; fi
+  summary+=("$(printf '%-8s %-20s %4d s' "$step" "$result" $((SECONDS - start)))")
 done
-left=$(strays)
-if [[ -n "$left" ]]; then
-  echo >&2
-  echo "run_all.sh: FAIL: the tests left these processes running:" >&2
-  for pid in $left; do ps -o pid=,args= -p "$pid" >&2 || true; done
-  echo "run_all.sh: killing them" >&2
-  for pid in $left; do kill -KILL "$pid" 2>/dev/null || true; done
-  ((rc != 0)) || rc=1
-fi
 
+echo
+echo "run_all.sh:"
+printf '  %s\n' "${summary[@]}"
 exit "$rc"
