@@ -8,6 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev liblz4-dev zlib1g-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
   clang libclang-rt-14-dev
+  libyaml-cpp-dev libre2-dev
   iproute2 procps util-linux jq
 )
 

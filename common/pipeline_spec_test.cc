@@ -1,0 +1,202 @@
+#include "common/pipeline_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_replace.h"
+
+namespace mr {
+namespace {
+
+// The pipeline of issue #8, with inputs named explicitly.
+const char kOrders[] = R"yaml(pipeline: orders_daily
+partition: {column: dt, timezone: UTC}
+steps:
+  - name: load_revenue
+    load:
+      input: revenue
+      postgres: {dsn_env: DW_DSN, table: daily_revenue,
+                 mode: upsert, key: [dt, country]}
+  - name: orders
+    extract: {files: "/data/raw/orders/dt={{dt}}/*.csv", format: csv}
+  - name: users
+    extract: {postgres: {dsn_env: SRC_DSN, table: users}}
+    retries: 5
+    retry_delay: 30s
+    timeout: 10m
+  - name: orders_ok
+    validate:
+      input: orders
+      schema: {order_id: int64, user_id: int64, amount: "decimal(12,2)",
+               status: string, created_at: timestamp}
+      rules:
+        - {not_null: [order_id, user_id]}
+        - {unique: [order_id]}
+        - {range: {column: amount, min: 0}}
+        - {accepted_values: {column: status, values: [paid, refunded]}}
+        - {regex: {column: status, pattern: "^[a-z]+$"}}
+        - {row_count: {min: 1, max_growth: 2.0}}
+        - {freshness: {column: created_at, max_age: 26h}}
+      error_if: "> 0.5%"
+      warn_if: "> 0"
+      dead_letter: true
+  - name: revenue
+    after: [users]
+    transform:
+      join: {left: orders_ok, right: users, on: [user_id], type: left}
+      aggregate: {group_by: [dt, country], sum: [amount], count: orders}
+)yaml";
+
+std::string Error(const std::string& yaml) {
+  absl::StatusOr<PipelineSpec> spec = ParsePipeline(yaml, "p.yaml");
+  if (spec.ok()) return "OK";
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(spec.status().message());
+}
+
+// kOrders with one text replaced (which must occur).
+std::string With(const std::string& from, const std::string& to) {
+  const std::string yaml = kOrders;
+  EXPECT_NE(yaml.find(from), std::string::npos) << from;
+  return absl::StrReplaceAll(yaml, {{from, to}});
+}
+
+TEST(PipelineSpecTest, TheIssuesPipelineParsesInDependencyOrder) {
+  absl::StatusOr<PipelineSpec> spec = ParsePipeline(kOrders, "p.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->name, "orders_daily");
+  EXPECT_EQ(spec->partition_column, "dt");
+  EXPECT_EQ(spec->timezone, "UTC");
+  std::vector<std::string> order;
+  for (const PipelineStep& s : spec->steps) order.push_back(s.name);
+  EXPECT_EQ(order, (std::vector<std::string>{"orders", "users", "orders_ok",
+                                             "revenue", "load_revenue"}));
+  const PipelineStep& orders = spec->steps[0];
+  EXPECT_EQ(orders.kind, PipelineStep::Kind::kExtract);
+  EXPECT_EQ(orders.files, "/data/raw/orders/dt={{dt}}/*.csv");
+  EXPECT_EQ(orders.format, "csv");
+  EXPECT_EQ(orders.line, 9);
+  EXPECT_EQ(orders.retries, 2);
+  const PipelineStep& ok = spec->steps[2];
+  EXPECT_EQ(ok.kind, PipelineStep::Kind::kValidate);
+  EXPECT_EQ(ok.depends_on, std::vector<std::string>{"orders"});
+  ASSERT_EQ(ok.schema.size(), 5u);
+  EXPECT_EQ(ok.schema[2], (std::pair<std::string, std::string>{"amount", "decimal(12,2)"}));
+  ASSERT_EQ(ok.rules.size(), 7u);
+  EXPECT_EQ(ok.rules[0].columns, (std::vector<std::string>{"order_id", "user_id"}));
+  EXPECT_EQ(ok.rules[2].kind, "range");
+  EXPECT_EQ(*ok.rules[2].min, 0);
+  EXPECT_FALSE(ok.rules[2].max.has_value());
+  EXPECT_EQ(ok.rules[3].values, (std::vector<std::string>{"paid", "refunded"}));
+  EXPECT_EQ(ok.rules[5].max_growth, 2.0);
+  EXPECT_EQ(ok.rules[6].max_age, absl::Hours(26));
+  EXPECT_EQ(ok.rules[6].line, 28);
+  ASSERT_TRUE(ok.error_if.has_value());
+  EXPECT_TRUE(ok.error_if->percent);
+  EXPECT_EQ(ok.error_if->value, 0.5);
+  EXPECT_FALSE(ok.warn_if->percent);
+  EXPECT_EQ(ok.warn_if->value, 0);
+  EXPECT_TRUE(ok.dead_letter);
+  const PipelineStep& users = spec->steps[1];
+  EXPECT_EQ(users.postgres_dsn_env, "SRC_DSN");
+  EXPECT_EQ(users.postgres_table, "users");
+  EXPECT_EQ(users.retries, 5);
+  EXPECT_EQ(users.retry_delay, absl::Seconds(30));
+  EXPECT_EQ(users.timeout, absl::Minutes(10));
+  EXPECT_EQ(spec->steps[3].depends_on,
+            (std::vector<std::string>{"users", "orders_ok"}));
+  const PipelineStep& load = spec->steps[4];
+  EXPECT_EQ(load.kind, PipelineStep::Kind::kLoad);
+  EXPECT_EQ(load.mode, "upsert");
+  EXPECT_EQ(load.key, (std::vector<std::string>{"dt", "country"}));
+  EXPECT_EQ(load.postgres_table, "daily_revenue");
+}
+
+TEST(PipelineSpecTest, StructureErrorsNameTheLineAndColumn) {
+  EXPECT_EQ(Error(With("    extract: {postgres", "    extrct: {postgres")),
+            "p.yaml:12:5: unknown key 'extrct' in a step (expected one of: "
+            "name, after, retries, retry_delay, timeout, extract, validate, "
+            "transform, load)");
+  EXPECT_EQ(Error(With("partition: {column: dt, timezone: UTC}",
+                       "partition: {column: dt}")),
+            "p.yaml:2:12: partition needs column and timezone (the zone its "
+            "dates are in, e.g. UTC or Europe/Paris)");
+  EXPECT_EQ(Error(With("timezone: UTC", "timezone: Mars/Olympus")),
+            "p.yaml:2:35: unknown timezone 'Mars/Olympus' (UTC or a zone of "
+            "the tz database, such as Europe/Paris)");
+  EXPECT_EQ(Error(With("- name: users", "- name: orders")),
+            "p.yaml:11:11: step 'orders': a second step named 'orders' (the "
+            "first is on line 9)");
+  EXPECT_EQ(Error(With("      input: revenue", "      input: revenu")),
+            "p.yaml:4:5: step 'load_revenue' depends on 'revenu', which is not "
+            "a step of this pipeline");
+  EXPECT_EQ(Error(With("    after: [users]", "    after: [load_revenue]")),
+            "p.yaml:4:5: the steps depend on each other in a cycle: "
+            "load_revenue <- revenue <- load_revenue");
+  EXPECT_EQ(Error(With("    after: [users]", "    after: [revenue]")),
+            "p.yaml:32:5: step 'revenue' depends on itself");
+  EXPECT_EQ(Error(With("  - name: orders\n    extract",
+                       "  - name: orders\n    load: {input: users}\n    extract")),
+            "p.yaml:9:5: step 'orders': needs exactly one of extract, "
+            "validate, transform, load, not extract and load");
+  EXPECT_EQ(Error("steps: [\n"), "p.yaml:2:1: end of sequence flow not found");
+  EXPECT_EQ(Error("- a\n"),
+            "p.yaml:1:1: a pipeline file is a mapping with pipeline, "
+            "partition and steps");
+  EXPECT_EQ(Error("pipeline: x\npartition: {column: dt, timezone: UTC}\n"),
+            "p.yaml:1:1: missing 'steps'");
+}
+
+TEST(PipelineSpecTest, StepErrorsNameTheStep) {
+  EXPECT_EQ(Error(With("amount: \"decimal(12,2)\"", "amount: \"decimal(2,12)\"")),
+            "p.yaml:19:57: step 'orders_ok': column 'amount': unknown type "
+            "'decimal(2,12)' (int64, double, string, bool, date, timestamp or "
+            "decimal(P,S))");
+  EXPECT_EQ(Error(With("{unique: [order_id]}", "{unique: [order]}")),
+            "p.yaml:23:20: step 'orders_ok': unique: column 'order' is not in "
+            "the schema");
+  EXPECT_EQ(Error(With("error_if: \"> 0.5%\"", "error_if: \"< 0.5%\"")),
+            "p.yaml:29:17: step 'orders_ok': error_if must be \"> N\" (rows) "
+            "or \"> P%\" (of the rows)");
+  EXPECT_EQ(Error(With("warn_if: \"> 0\"", "warn_if: \"> 1.5\"")),
+            "p.yaml:30:16: step 'orders_ok': warn_if: a row count must be a "
+            "whole number");
+  EXPECT_EQ(Error(With("dt={{dt}}", "dt={{date}}")),
+            "p.yaml:10:22: step 'orders': files: unknown variable {{date}} "
+            "(the only one is {{dt}})");
+  EXPECT_EQ(Error(With("mode: upsert, key: [dt, country]", "mode: upsert")),
+            "p.yaml:7:17: step 'load_revenue': upsert needs key (the columns "
+            "of the target's unique key)");
+  EXPECT_EQ(Error(With("mode: upsert", "mode: merge")),
+            "p.yaml:8:24: step 'load_revenue': unknown mode 'merge' (upsert, "
+            "overwrite_partition or append)");
+  EXPECT_EQ(Error(With("pattern: \"^[a-z]+$\"", "pattern: \"^[a-z+$\"")),
+            "p.yaml:26:45: step 'orders_ok': regex: bad pattern: missing ]: "
+            "[a-z+$");
+  EXPECT_EQ(Error(With("max_age: 26h", "max_age: soon")),
+            "p.yaml:28:53: step 'orders_ok': max_age must be a positive "
+            "duration such as 30s, 10m or 26h");
+  EXPECT_EQ(Error(With("retries: 5", "retries: -1")),
+            "p.yaml:13:14: step 'users': retries must be a whole number from 0 "
+            "to 100");
+  EXPECT_EQ(Error(With("{range: {column: amount, min: 0}}",
+                       "{range: {column: amount, min: 5, max: 1}}")),
+            "p.yaml:24:19: step 'orders_ok': range: min is above max");
+  EXPECT_EQ(Error(With("format: csv}", "format: parquet}")),
+            "p.yaml:10:66: step 'orders': unknown format 'parquet' (text, csv "
+            "or jsonl)");
+}
+
+TEST(PipelineSpecTest, AMissingFileIsNotFoundNamingIt) {
+  absl::StatusOr<PipelineSpec> spec = LoadPipelineFile("/nonexistent/p.yaml");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(spec.status().message(),
+            "cannot read pipeline file /nonexistent/p.yaml: No such file or "
+            "directory");
+}
+
+}  // namespace
+}  // namespace mr
