@@ -38,8 +38,12 @@ int main(int argc, char** argv) {
     std::cout << mr::client_internal::UsageText();
     return mr::client_internal::kExitOk;
   }
-  mr::MasterClient client(cl->master);
   mr::client_internal::MrctlOptions options;
+  if (cl->command == Command::kPipelineCheck) {  // needs no master
+    mr::client_internal::Mrctl mrctl(nullptr, &std::cout, &std::cerr, options);
+    return mrctl.Run(*cl);
+  }
+  mr::MasterClient client(cl->master);
   options.err_is_tty = isatty(STDERR_FILENO) == 1;
   mr::client_internal::Mrctl mrctl(&client, &std::cout, &std::cerr, options);
   return mrctl.Run(*cl);

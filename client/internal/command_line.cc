@@ -93,6 +93,9 @@ commands:
                         jobs retired past the master's retention period
   kill JOB              stops JOB
   workers [--json]      the live workers
+  pipeline check FILE   checks a pipeline file (YAML: its steps, their
+                        settings and dependencies) and prints its steps in
+                        the order they run; needs no master
   help                  this text
 
 exit status: 0 success; 1 the job failed or was killed, or its checks
@@ -119,6 +122,7 @@ const char* CommandName(Command c) {
     case Command::kList: return "list";
     case Command::kKill: return "kill";
     case Command::kWorkers: return "workers";
+    case Command::kPipelineCheck: return "pipeline check";
   }
   return "?";
 }
@@ -629,6 +633,18 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     cl.command = Command::kKill;
   } else if (name == "workers") {
     cl.command = Command::kWorkers;
+  } else if (name == "pipeline") {
+    if (rest.size() < 2 || rest[1] != "check") {
+      return Usage(absl::StrCat(
+          "unknown pipeline command '", rest.size() < 2 ? "" : rest[1],
+          "' (check; run, status and list come with the pipeline runner)"));
+    }
+    if (rest.size() != 3 || IsFlag(rest[2]) || rest[2].empty()) {
+      return Usage("pipeline check needs one FILE");
+    }
+    cl.command = Command::kPipelineCheck;
+    cl.pipeline_file = MakeAbsolute(rest[2], cwd);
+    return cl;
   } else {
     return Usage(
         absl::StrCat("unknown command '", name, "' (try 'mrctl help')"));
@@ -652,6 +668,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       s = ParseSimple(&cur, /*takes_job=*/false, /*takes_json=*/true, &cl);
       break;
     case Command::kHelp:
+    case Command::kPipelineCheck:
       break;
   }
   if (!s.ok()) return s;

@@ -18,7 +18,9 @@
 namespace mr {
 namespace client_internal {
 
-enum class Command { kHelp, kSubmit, kStatus, kList, kKill, kWorkers };
+enum class Command {
+  kHelp, kSubmit, kStatus, kList, kKill, kWorkers, kPipelineCheck
+};
 
 struct CommandLine {
   Command command = Command::kHelp;
@@ -46,6 +48,9 @@ struct CommandLine {
 
   // status, kill.
   std::string job_id;
+
+  // pipeline check: the pipeline file, absolute.
+  std::string pipeline_file;
 };
 
 // Parses `args` (argv without argv[0]). `env_master` is $MR_MASTER (null or
@@ -54,7 +59,8 @@ struct CommandLine {
 //
 // Global flag, anywhere on the line: --master HOST:PORT or
 // --master=HOST:PORT. `help`, --help or -h anywhere gives kHelp.
-// Value flags also take the --flag=value form.
+// Value flags also take the --flag=value form. `pipeline check FILE` needs
+// no master.
 //
 // Errors are InvalidArgument whose message is the one-line reason, without
 // the "mrctl: " prefix, e.g. "--reduces must be a positive integer, got

@@ -105,6 +105,26 @@ TEST(CommandLineTest, MissingMaster) {
   EXPECT_EQ(Error({"--master", "--json", "list"}), "--master needs HOST:PORT");
 }
 
+TEST(CommandLineTest, PipelineCheckNeedsAFileAndNoMaster) {
+  absl::StatusOr<CommandLine> cl = Parse({"pipeline", "check", "p.yaml"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kPipelineCheck);
+  EXPECT_EQ(cl->pipeline_file, std::string(kCwd) + "/p.yaml");
+  EXPECT_EQ(Parse({"pipeline", "check", "/etc/p.yaml"})->pipeline_file,
+            "/etc/p.yaml");
+  EXPECT_EQ(Error({"pipeline", "check"}), "pipeline check needs one FILE");
+  EXPECT_EQ(Error({"pipeline", "check", "a", "b"}),
+            "pipeline check needs one FILE");
+  EXPECT_EQ(Error({"pipeline", "check", "--json"}),
+            "pipeline check needs one FILE");
+  EXPECT_EQ(Error({"pipeline"}),
+            "unknown pipeline command '' (check; run, status and list come "
+            "with the pipeline runner)");
+  EXPECT_EQ(Error({"pipeline", "run\x1b"}),
+            "unknown pipeline command 'run\\x1b' (check; run, status and list "
+            "come with the pipeline runner)");
+}
+
 TEST(CommandLineTest, Help) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"help"}, {"--help"}, {"-h"}, {"submit", "--help"}}) {

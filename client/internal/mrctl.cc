@@ -1,12 +1,16 @@
 #include "client/internal/mrctl.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "client/internal/job_report.h"
 #include "client/internal/json_writer.h"
 #include "client/internal/progress_printer.h"
 #include "common/names.h"
+#include "common/pipeline_spec.h"
 
 namespace mr {
 namespace client_internal {
@@ -26,6 +30,7 @@ int Mrctl::Run(const CommandLine& cl) {
     case Command::kList: return List(cl);
     case Command::kKill: return Kill(cl);
     case Command::kWorkers: return Workers(cl);
+    case Command::kPipelineCheck: return PipelineCheck(cl);
     case Command::kHelp: break;
   }
   *out_ << UsageText();
@@ -120,6 +125,38 @@ int Mrctl::Workers(const CommandLine& cl) {
   absl::StatusOr<mrpb::ListWorkersResponse> r = client_->ListWorkers();
   if (!r.ok()) return Fail(r.status());
   *out_ << (cl.json ? ToJson(*r) : FormatWorkerTable(*r)) << std::flush;
+  return kExitOk;
+}
+
+// Prints the steps in the order they run:
+//   pipeline orders_daily: 5 steps, partition dt (dates in UTC)
+//     orders     extract
+//     orders_ok  validate   after orders
+int Mrctl::PipelineCheck(const CommandLine& cl) {
+  absl::StatusOr<PipelineSpec> spec = LoadPipelineFile(cl.pipeline_file);
+  if (!spec.ok()) {
+    *err_ << "mrctl: " << EscapeName(std::string(spec.status().message()))
+          << "\n" << std::flush;
+    return kExitUsage;
+  }
+  size_t width = 0;
+  for (const PipelineStep& step : spec->steps) {
+    width = std::max(width, step.name.size());
+  }
+  *out_ << "pipeline " << spec->name << ": " << spec->steps.size()
+        << (spec->steps.size() == 1 ? " step" : " steps") << ", partition "
+        << spec->partition_column << " (dates in " << spec->timezone << ")\n";
+  for (const PipelineStep& step : spec->steps) {
+    std::string line = absl::StrCat("  ", step.name,
+                                    std::string(width - step.name.size() + 2, ' '),
+                                    StepKindName(step.kind));
+    if (!step.depends_on.empty()) {
+      line += std::string(11 - std::string(StepKindName(step.kind)).size(), ' ');
+      line += absl::StrCat("after ", absl::StrJoin(step.depends_on, ", "));
+    }
+    *out_ << line << "\n";
+  }
+  *out_ << std::flush;
   return kExitOk;
 }
 

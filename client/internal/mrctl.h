@@ -44,7 +44,8 @@ struct MrctlOptions {
 
 class Mrctl {
  public:
-  // `client`, `out` (stdout) and `err` (stderr) must outlive this.
+  // `client`, `out` (stdout) and `err` (stderr) must outlive this; `client`
+  // may be null for a command that needs no master (pipeline check).
   Mrctl(MasterClient* client, std::ostream* out, std::ostream* err,
         MrctlOptions options = {});
 
@@ -57,6 +58,7 @@ class Mrctl {
   int List(const CommandLine& cl);
   int Kill(const CommandLine& cl);
   int Workers(const CommandLine& cl);
+  int PipelineCheck(const CommandLine& cl);
 
   // Prints a failed call's status to stderr; returns the exit code.
   int Fail(const absl::Status& status);

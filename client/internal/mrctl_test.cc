@@ -1,6 +1,8 @@
 #include "client/internal/mrctl.h"
 
+#include <fstream>
 #include <sstream>
+#include <tuple>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -247,6 +249,46 @@ TEST(MrctlTest, UnreachableMaster) {
                            "mrctl: cannot reach master at ", address, ": ")))
         << args[0];
     EXPECT_THAT(r.err, ::testing::Not(HasSubstr(": master "))) << args[0];
+  }
+}
+
+TEST(MrctlTest, PipelineCheckPrintsTheStepsInRunOrderOrTheError) {
+  const std::string dir = ::testing::TempDir();
+  const std::string good = dir + "/good.yaml", bad = dir + "/bad.yaml";
+  const std::string steps = R"(pipeline: daily
+partition: {column: dt, timezone: Europe/Paris}
+steps:
+  - name: load_it
+    load: {input: clean, files: {path: "/w/dt={{dt}}", format: jsonl, mode: overwrite_partition}}
+  - name: raw
+    extract: {files: "/in/dt={{dt}}/*.jsonl", format: jsonl}
+  - name: clean
+    validate: {input: raw, schema: {id: int64}, rules: [{not_null: [id]}]}
+)";
+  std::ofstream(good) << steps;
+  std::ofstream(bad) << steps + "  - name: raw\n    extract: {files: x, format: csv}\n";
+  for (const auto& [file, code, out, err] :
+       std::vector<std::tuple<std::string, int, std::string, std::string>>{
+           {good, kExitOk,
+            "pipeline daily: 3 steps, partition dt (dates in Europe/Paris)\n"
+            "  raw      extract\n"
+            "  clean    validate   after raw\n"
+            "  load_it  load       after clean\n",
+            ""},
+           {bad, kExitUsage, "",
+            "mrctl: " + bad + ":10:11: step 'raw': a second step named 'raw' "
+            "(the first is on line 6)\n"},
+           {dir + "/none.yaml", kExitUsage, "",
+            "mrctl: cannot read pipeline file " + dir +
+                "/none.yaml: No such file or directory\n"}}) {
+    absl::StatusOr<CommandLine> cl =
+        ParseCommandLine({"pipeline", "check", file}, nullptr, "/cwd");
+    ASSERT_TRUE(cl.ok()) << cl.status();
+    std::ostringstream o, e;
+    Mrctl mrctl(nullptr, &o, &e, MrctlOptions());
+    EXPECT_EQ(mrctl.Run(*cl), code) << file;
+    EXPECT_EQ(o.str(), out);
+    EXPECT_EQ(e.str(), err);
   }
 }
 

@@ -12,7 +12,8 @@
 //    output, every path absolute; numbers within their limits
 //    (common/job_limits.h); input formats that fit the inputs; every
 //    --param KEY=VALUE kept, the last value of a key winning; a job id for
-//    status and kill;
+//    status and kill; an absolute file for pipeline check, which needs no
+//    master;
 //  - rendering the parsed command back into arguments (each flag in its
 //    --flag=value form) and parsing them again gives the same CommandLine.
 #include <cstdint>
@@ -226,7 +227,8 @@ void RenderSubmit(const CommandLine& cl, std::vector<std::string>* args) {
 
 // `cl` as arguments, every flag that has a value in its --flag=value form.
 std::vector<std::string> Render(const CommandLine& cl) {
-  std::vector<std::string> args = {absl::StrCat("--master=", cl.master)};
+  std::vector<std::string> args;
+  if (!cl.master.empty()) args.push_back(absl::StrCat("--master=", cl.master));
   switch (cl.command) {
     case Command::kHelp: args.push_back("help"); break;
     case Command::kSubmit: RenderSubmit(cl, &args); break;
@@ -234,6 +236,9 @@ std::vector<std::string> Render(const CommandLine& cl) {
     case Command::kKill: args.insert(args.end(), {"kill", cl.job_id}); break;
     case Command::kList: args.push_back("list"); break;
     case Command::kWorkers: args.push_back("workers"); break;
+    case Command::kPipelineCheck:
+      args.insert(args.end(), {"pipeline", "check", cl.pipeline_file});
+      break;
   }
   if (cl.all) args.push_back("--all");
   if (cl.json) args.push_back("--json");
@@ -252,6 +257,7 @@ void CheckSame(const CommandLine& a, const CommandLine& b,
   FUZZ_CHECK(a.wait == b.wait && a.json == b.json && a.all == b.all) << line;
   FUZZ_CHECK(a.request_id == b.request_id) << line;
   FUZZ_CHECK(a.job_id == b.job_id) << line;
+  FUZZ_CHECK(a.pipeline_file == b.pipeline_file) << line;
 }
 
 void Check(const std::vector<std::string>& args, const char* env_master,
@@ -272,7 +278,13 @@ void Check(const std::vector<std::string>& args, const char* env_master,
   for (const std::string& a : args) help |= a == "--help";
   FUZZ_CHECK(!help || cl->command == Command::kHelp) << line;
   if (cl->command == Command::kHelp) return;
-  FUZZ_CHECK(!cl->master.empty()) << line;
+  // pipeline check needs no master; every other command has one.
+  FUZZ_CHECK(!cl->master.empty() || cl->command == Command::kPipelineCheck)
+      << line;
+  FUZZ_CHECK(cl->pipeline_file.empty() ==
+             (cl->command != Command::kPipelineCheck))
+      << line;
+  FUZZ_CHECK(cl->pipeline_file.empty() || cl->pipeline_file[0] == '/') << line;
   switch (cl->command) {
     case Command::kSubmit: CheckSubmit(*cl, args); break;
     case Command::kStatus:
