@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "common/names.h"
 #include "re2/re2.h"
 
 namespace mr {
@@ -35,9 +36,15 @@ class Parser {
  private:
   absl::Status Error(const YAML::Node& node, absl::string_view message) const {
     const YAML::Mark mark = node.Mark();
-    return absl::InvalidArgumentError(
-        absl::StrCat(file_, ":", mark.line + 1, ":", mark.column + 1, ": ",
-                     context_, message));
+    return Located(mark, absl::StrCat(context_, message));
+  }
+
+  // "FILE:LINE:COL: reason", escaped (EscapeName(), common/names.h) so that
+  // what it quotes from the file stays on one line and reaches a terminal
+  // without control characters.
+  absl::Status Located(const YAML::Mark& mark, absl::string_view reason) const {
+    return absl::InvalidArgumentError(EscapeName(absl::StrCat(
+        file_, ":", mark.line + 1, ":", mark.column + 1, ": ", reason)));
   }
 
   absl::Status CheckKeys(const YAML::Node& map, absl::string_view what,
@@ -232,8 +239,7 @@ absl::StatusOr<PipelineSpec> Parser::Parse(const std::string& yaml) {
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file_, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+    return Located(e.mark, e.msg);
   }
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -96,7 +96,8 @@ struct PipelineSpec {
 const char* StepKindName(PipelineStep::Kind kind);
 
 // Parses and checks pipeline YAML text; `file` names it in errors. Errors
-// are InvalidArgument "FILE:LINE:COL: reason".
+// are InvalidArgument "FILE:LINE:COL: reason", escaped to one line of
+// printable text (EscapeName(), common/names.h).
 absl::StatusOr<PipelineSpec> ParsePipeline(const std::string& yaml,
                                            const std::string& file);
 

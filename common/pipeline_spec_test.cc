@@ -142,6 +142,13 @@ TEST(PipelineSpecTest, StructureErrorsNameTheLineAndColumn) {
             "p.yaml:9:5: step 'orders': needs exactly one of extract, "
             "validate, transform, load, not extract and load");
   EXPECT_EQ(Error("steps: [\n"), "p.yaml:2:1: end of sequence flow not found");
+  // What an error quotes from the file is escaped (found by
+  // tests/fuzz/pipeline_fuzzer: a raw newline made a two-line message).
+  EXPECT_EQ(Error(With("pipeline: orders_daily", "pipeline: \"a\\tb\\n\"")),
+            "p.yaml:1:11: pipeline 'a\\tb\\n' must be letters, digits and "
+            "'_', not starting with a digit, at most 63");
+  EXPECT_EQ(Error("pipeline: \"\\q\"\n"),
+            "p.yaml:1:14: unknown escape character: q");
   EXPECT_EQ(Error("- a\n"),
             "p.yaml:1:1: a pipeline file is a mapping with pipeline, "
             "partition and steps");
