@@ -9,6 +9,7 @@ PACKAGES=(
   librocksdb-dev liblz4-dev zlib1g-dev libsimdjson-dev libabsl-dev libgtest-dev libgmock-dev libssl-dev
   clang libclang-rt-14-dev
   libyaml-cpp-dev libre2-dev
+  postgresql-15 libpqxx-dev
   iproute2 procps util-linux jq
 )
 
