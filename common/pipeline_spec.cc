@@ -788,13 +788,15 @@ absl::StatusOr<PipelineSpec> ParsePipeline(const std::string& yaml,
 absl::StatusOr<PipelineSpec> LoadPipelineFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read pipeline file ", path,
-                                            ": ", std::strerror(errno)));
+    return absl::NotFoundError(absl::StrCat("cannot read pipeline file ",
+                                            EscapeName(path), ": ",
+                                            std::strerror(errno)));
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    return absl::DataLossError(absl::StrCat("error reading pipeline file ", path));
+    return absl::DataLossError(
+        absl::StrCat("error reading pipeline file ", EscapeName(path)));
   }
   return ParsePipeline(text.str(), path);
 }

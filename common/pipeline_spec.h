@@ -102,7 +102,7 @@ absl::StatusOr<PipelineSpec> ParsePipeline(const std::string& yaml,
                                            const std::string& file);
 
 // Reads `path` and parses it; a missing or unreadable file is NotFound or
-// the read's error, naming the path.
+// DataLoss naming the path (escaped, as in every error here).
 absl::StatusOr<PipelineSpec> LoadPipelineFile(const std::string& path);
 
 }  // namespace mr

@@ -135,8 +135,8 @@ int Mrctl::Workers(const CommandLine& cl) {
 int Mrctl::PipelineCheck(const CommandLine& cl) {
   absl::StatusOr<PipelineSpec> spec = LoadPipelineFile(cl.pipeline_file);
   if (!spec.ok()) {
-    *err_ << "mrctl: " << EscapeName(std::string(spec.status().message()))
-          << "\n" << std::flush;
+    // Already one escaped line (pipeline_spec.h).
+    *err_ << "mrctl: " << spec.status().message() << "\n" << std::flush;
     return kExitUsage;
   }
   size_t width = 0;

@@ -267,6 +267,8 @@ steps:
 )";
   std::ofstream(good) << steps;
   std::ofstream(bad) << steps + "  - name: raw\n    extract: {files: x, format: csv}\n";
+  const std::string tab = dir + "/tab.yaml";
+  std::ofstream(tab) << "pipeline: \"dai\\tly\"" << steps.substr(steps.find('\n'));
   for (const auto& [file, code, out, err] :
        std::vector<std::tuple<std::string, int, std::string, std::string>>{
            {good, kExitOk,
@@ -280,7 +282,14 @@ steps:
             "(the first is on line 6)\n"},
            {dir + "/none.yaml", kExitUsage, "",
             "mrctl: cannot read pipeline file " + dir +
-                "/none.yaml: No such file or directory\n"}}) {
+                "/none.yaml: No such file or directory\n"},
+           // Escaped once: a tab in the path shows as \t.
+           {dir + "/no\tne.yaml", kExitUsage, "",
+            "mrctl: cannot read pipeline file " + dir +
+                "/no\\tne.yaml: No such file or directory\n"},
+           {tab, kExitUsage, "",
+            "mrctl: " + tab + ":1:11: pipeline 'dai\\tly' must be letters, "
+            "digits and '_', not starting with a digit, at most 63\n"}}) {
     absl::StatusOr<CommandLine> cl =
         ParseCommandLine({"pipeline", "check", file}, nullptr, "/cwd");
     ASSERT_TRUE(cl.ok()) << cl.status();
