@@ -73,8 +73,12 @@ TEST(ParallelismTest, MapsAndReducesOverlapAcrossWorkers) {
 
   // The books six times over (19,806,624 bytes), so each of the 8 maps
   // reads ~2.5 MB; grep for "e", which matches most lines and has no
-  // combiner, so that the reduces too have megabytes to merge and last long
-  // enough to overlap.
+  // combiner, so that the reduces too have megabytes to merge. 16 reduces on
+  // 2 + 2 slots: even when one worker's reduces take ~60 ms each (a CI
+  // machine: the worker that finished the last map took 2 reduces at once
+  // and 2 more as soon as they ended, all before the other worker's next
+  // heartbeat), the reduce phase outlasts several heartbeat intervals, so
+  // the other worker gets reduces while the first still runs some.
   const std::string in = cluster.PathUnderRoot("in");
   ASSERT_TRUE(MakeDirs(in).ok());
   for (int copy = 0; copy < 6; ++copy) {
@@ -87,7 +91,7 @@ TEST(ParallelismTest, MapsAndReducesOverlapAcrossWorkers) {
   const std::string out = cluster.PathUnderRoot("out");
   absl::StatusOr<CommandResult> r = cluster.RunMrctl(
       {"submit", "--app", "grep", "--param", "pattern=e", "--input", in,
-       "--output", out, "--split-size", "2475828", "--reduces", "4", "--wait",
+       "--output", out, "--split-size", "2475828", "--reduces", "16", "--wait",
        "--json"});
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->exit_code, 0) << "stdout:\n" << r->out << "stderr:\n" << r->err
@@ -95,7 +99,7 @@ TEST(ParallelismTest, MapsAndReducesOverlapAcrossWorkers) {
   absl::StatusOr<mrpb::JobStatus> status = ParseJobStatusJson(r->out);
   ASSERT_TRUE(status.ok()) << status.status();
   ASSERT_EQ(status->maps_total(), 8u);
-  ASSERT_EQ(status->reduces_total(), 4u);
+  ASSERT_EQ(status->reduces_total(), 16u);
 
   auto w0 = Intervals(cluster.worker(0)->log_path(), status->job_id());
   auto w1 = Intervals(cluster.worker(1)->log_path(), status->job_id());
