@@ -3,14 +3,19 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/names.h"
 #include "common/status_macros.h"
 
 namespace mr {
@@ -68,6 +73,30 @@ std::string OutputLayout::PartFileName(uint32_t partition, Parts parts) {
   // (clang refuses a conditional one).
   return parts == Parts::kMap ? absl::StrFormat("part-m-%05d", partition)
                               : absl::StrFormat("part-r-%05d", partition);
+}
+
+absl::Status OutputLayout::CheckSideOutputName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 32 && name != "part" &&
+            name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "bad side output name '", EscapeName(name),
+      "' (1 to 32 of [a-z0-9_], starting with a letter, not 'part')"));
+}
+
+std::string OutputLayout::SideFileName(const std::string& name,
+                                       uint32_t partition) const {
+  return parts_ == Parts::kMap ? absl::StrFormat("%s-m-%05d", name, partition)
+                               : absl::StrFormat("%s-r-%05d", name, partition);
+}
+
+std::string OutputLayout::AttemptSideFile(uint64_t attempt,
+                                          const std::string& name,
+                                          uint32_t partition) const {
+  return absl::StrCat(AttemptDir(attempt), "/", SideFileName(name, partition));
 }
 
 absl::Status OutputLayout::CheckTarget(const std::string& output_dir,
@@ -161,12 +190,48 @@ absl::Status OutputLayout::CreateAttemptDir(uint64_t attempt) const {
 
 absl::Status OutputLayout::CommitAttempt(uint64_t attempt,
                                          uint32_t partition) const {
-  const std::string from = AttemptFile(attempt, partition);
-  const std::string to = StagedPartFile(partition);
-  if (rename(from.c_str(), to.c_str()) != 0) {
-    const int err = errno;
-    return absl::InternalError(absl::StrCat("cannot rename ", from, " to ", to,
-                                            ": ", strerror(err)));
+  const std::string part = PartFileName(partition, parts_);
+  // This partition's side files are "NAME<suffix>".
+  const std::string suffix = part.substr(strlen("part"));
+  auto side_files = [&](const std::string& dir) -> absl::StatusOr<std::set<std::string>> {
+    std::set<std::string> names;
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) {
+      const int err = errno;
+      return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", strerror(err)));
+    }
+    while (const dirent* e = readdir(d)) {
+      const absl::string_view n(e->d_name);
+      if (n != part && absl::EndsWith(n, suffix) && n.size() > suffix.size() &&
+          CheckSideOutputName(std::string(n.substr(0, n.size() - suffix.size()))).ok()) {
+        names.insert(std::string(n));
+      }
+    }
+    closedir(d);
+    return names;
+  };
+  absl::StatusOr<std::set<std::string>> mine = side_files(AttemptDir(attempt));
+  if (!mine.ok()) return mine.status();
+  absl::StatusOr<std::set<std::string>> staged = side_files(staging_dir());
+  if (!staged.ok()) return staged.status();
+  for (const std::string& stale : *staged) {
+    if (mine->count(stale) > 0) continue;
+    const std::string path = absl::StrCat(staging_dir(), "/", stale);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      const int err = errno;
+      return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", strerror(err)));
+    }
+  }
+  std::vector<std::string> names(mine->begin(), mine->end());
+  names.push_back(part);  // last: see the header
+  for (const std::string& name : names) {
+    const std::string from = absl::StrCat(AttemptDir(attempt), "/", name);
+    const std::string to = absl::StrCat(staging_dir(), "/", name);
+    if (rename(from.c_str(), to.c_str()) != 0) {
+      const int err = errno;
+      return absl::InternalError(absl::StrCat("cannot rename ", from, " to ", to,
+                                              ": ", strerror(err)));
+    }
   }
   RemoveAttempt(attempt);
   return absl::OkStatus();

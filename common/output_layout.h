@@ -6,6 +6,9 @@
 //   OUTPUT/                                 the committed output
 //     part-r-00000 .. part-r-<R-1>          one file per reduce (a map-only
 //                                           job: part-m-NNNNN, one per map)
+//     NAME-r-NNNNN                          a side output's file (see
+//                                           Context::EmitTo()), when the
+//                                           task wrote one
 //     _SUCCESS                              names the job that committed it
 //   PARENT/.NAME.<job-id>.staging/          the output being built
 //     _temporary/attempt-<id>/part-r-NNNNN  a reduce attempt's file
@@ -68,6 +71,14 @@ class OutputLayout {
   static std::string PartFileName(uint32_t partition,
                                   Parts parts = Parts::kReduce);
 
+  // Side outputs (Context::EmitTo()). A name is 1 to 32 of [a-z0-9_],
+  // starting with a letter, and not "part": InvalidArgument otherwise.
+  static absl::Status CheckSideOutputName(const std::string& name);
+  // "dead_letter-r-00007".
+  std::string SideFileName(const std::string& name, uint32_t partition) const;
+  std::string AttemptSideFile(uint64_t attempt, const std::string& name,
+                              uint32_t partition) const;
+
   // Whether `output_dir` may receive a new job's output. OK when it does
   // not exist, or is an empty directory, or `overwrite` and it is a
   // directory. AlreadyExists (suggesting --overwrite) when it holds a
@@ -118,9 +129,12 @@ class OutputLayout {
   // a staging directory.
   absl::Status CreateAttemptDir(uint64_t attempt) const;
 
-  // Renames the attempt's file to the staged part file, then removes the
-  // attempt's directory. REQUIRES: the master granted this attempt the
-  // commit.
+  // Renames the attempt's side files (and removes the staged side files of
+  // this partition that the attempt did not write: an earlier attempt's),
+  // then its part file, to the staged files, then removes the attempt's
+  // directory. The part file goes last, so a crash in between leaves the
+  // task uncommitted and the next committing attempt replaces every file
+  // of the partition. REQUIRES: the master granted this attempt the commit.
   absl::Status CommitAttempt(uint64_t attempt, uint32_t partition) const;
 
   // Removes the attempt's directory, whatever it holds. Never fails.

@@ -130,6 +130,46 @@ TEST_F(OutputLayoutTest, AJobsLifeLeavesExactlyItsPartsAndSuccess) {
   EXPECT_FALSE(layout.IsCommitted(layout.CommitToken(43)));
 }
 
+TEST_F(OutputLayoutTest, SideFilesAreCommittedWithTheirAttemptOnly) {
+  OutputLayout layout(out_, "job-000001");
+  ASSERT_TRUE(layout.Prepare().ok());
+  EXPECT_EQ(layout.SideFileName("dead_letter", 3), "dead_letter-r-00003");
+  EXPECT_EQ(OutputLayout(out_, "j", OutputLayout::Parts::kMap).SideFileName("x", 3),
+            "x-m-00003");
+  for (const char* bad : {"", "part", "Dead", "9x", "a-b", "_x",
+                          "abcdefghijabcdefghijabcdefghijabc"}) {
+    EXPECT_EQ(OutputLayout::CheckSideOutputName(bad).code(),
+              absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_TRUE(OutputLayout::CheckSideOutputName("dead_letter2").ok());
+
+  // Attempt 5 of partition 0 crashed after moving its side files, before
+  // its part file: the task is not committed, its side files are staged.
+  ASSERT_TRUE(layout.CreateAttemptDir(5).ok());
+  Write(layout.AttemptSideFile(5, "dead_letter", 0), "stale\n");
+  Write(layout.AttemptSideFile(5, "rejects", 0), "stale too\n");
+  ASSERT_TRUE(fs::exists(layout.AttemptSideFile(5, "dead_letter", 0)));
+  fs::rename(layout.AttemptSideFile(5, "dead_letter", 0),
+             layout.staging_dir() + "/dead_letter-r-00000");
+  fs::rename(layout.AttemptSideFile(5, "rejects", 0),
+             layout.staging_dir() + "/rejects-r-00000");
+  layout.RemoveAttempt(5);
+  // Attempt 6 commits with one side output of its own: it replaces the
+  // partition's side files as a whole.
+  ASSERT_TRUE(layout.CreateAttemptDir(6).ok());
+  Write(layout.AttemptSideFile(6, "dead_letter", 0), "bad row\n");
+  Write(layout.AttemptFile(6, 0), "good row\n");
+  ASSERT_TRUE(layout.CommitAttempt(6, 0).ok());
+  RunReduce(layout, 7, 1, "other\n");
+
+  const std::string token = layout.CommitToken(42);
+  ASSERT_TRUE(layout.Commit(2, token, {}).ok());
+  EXPECT_EQ(Tree(out_), (Files{{"_SUCCESS", token},
+                               {"dead_letter-r-00000", "bad row\n"},
+                               {"part-r-00000", "good row\n"},
+                               {"part-r-00001", "other\n"}}));
+}
+
 TEST_F(OutputLayoutTest, AMissingPartFailsTheCommitAndChangesNothing) {
   Write(out_ + "/part-r-00000", "old\n");
   Write(out_ + "/_SUCCESS", "");

@@ -37,6 +37,12 @@ class FakeContext : public Context {
   }
   uint32_t TaskIndex() const override { return task_index; }
   TaskKind Kind() const override { return kind; }
+  void EmitTo(std::string_view output, std::string_view key,
+              std::string_view value) override {
+    side_emits[std::string(output)].emplace_back(std::string(key),
+                                                 std::string(value));
+  }
+  void Fail(std::string_view message) override { failure = std::string(message); }
 
   // The emits, sorted by key then value.
   std::vector<KV> Sorted() const {
@@ -52,6 +58,8 @@ class FakeContext : public Context {
   }
 
   std::vector<KV> emits;
+  std::map<std::string, std::vector<KV>> side_emits;  // by output name
+  std::string failure;                                // the last Fail()
   std::map<std::string, int64_t> counters;
   std::map<std::string, std::string> params;
   uint32_t task_index = 0;

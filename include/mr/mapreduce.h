@@ -129,6 +129,21 @@ class Context {
   // engine stops calling the job's code at its next return and retries the
   // task like any other failure. Emits after it are dropped.
   virtual void Fail(std::string_view message) {}
+
+  // Writes one record to the side output `output` (Hadoop's
+  // MultipleOutputs): a second file beside the task's part file, named
+  // "OUTPUT-r-00007" ("OUTPUT-m-00007" for a map-only job's map), in the
+  // job's output format, committed with the attempt (only the committing
+  // attempt's side files reach the output; a task's side files are
+  // replaced as a whole by a later committing attempt). `output` is 1 to 32
+  // characters of [a-z0-9_] and not "part". Only where Emit() writes the
+  // output (Reduce(), Finish() of a reduce, and a map-only job's Map() and
+  // Finish()); elsewhere, or with a bad name, the attempt fails.
+  virtual void EmitTo(std::string_view output, std::string_view key,
+                      std::string_view value) {
+    Fail("EmitTo: side outputs are written only where the output is (reduces "
+         "and a map-only job's maps)");
+  }
 };
 
 // What a job declares about itself, asked once at submission (after

@@ -12,6 +12,7 @@
 #include "worker/internal/input_reader.h"
 #include "worker/internal/map_output_buffer.h"
 #include "worker/internal/output_writer.h"
+#include "worker/internal/side_outputs.h"
 #include "worker/internal/split_reader.h"
 #include "worker/internal/task_context.h"
 #include "worker/internal/task_progress.h"
@@ -26,12 +27,13 @@ class MapContext : public TaskContext {
   // Exactly one of `buffer` and `out` is non-null. `bounds`: the total
   // order's partition bounds, or empty to call job->Partition().
   MapContext(Job* job, MapOutputBuffer* buffer, OutputWriter* out,
-             uint32_t num_partitions, const std::vector<std::string>* bounds,
+             SideOutputs* side, uint32_t num_partitions,
+             const std::vector<std::string>* bounds,
              const std::map<std::string, std::string>* params,
              std::map<std::string, int64_t>* counters, uint32_t task_index,
              TaskProgress* progress)
       : TaskContext(params, counters, task_index),
-        job_(job), buffer_(buffer), out_(out),
+        job_(job), buffer_(buffer), out_(out), side_(side),
         num_partitions_(num_partitions), bounds_(bounds),
         progress_(progress), sizes_(buffer != nullptr ? num_partitions : 0) {}
 
@@ -60,6 +62,17 @@ class MapContext : public TaskContext {
     progress_->precise = precise;
   }
 
+  // Side outputs: only a map-only job's map writes output files.
+  void EmitTo(std::string_view output, std::string_view key,
+              std::string_view value) override {
+    if (!status_.ok()) return;
+    if (side_ == nullptr) {
+      Context::EmitTo(output, key, value);  // fails the attempt
+      return;
+    }
+    status_ = side_->Write(output, key, value);
+  }
+
   int64_t output_records_ = 0;
   const std::vector<mrpb::PartitionSize>& sizes() const { return sizes_; }
 
@@ -79,6 +92,7 @@ class MapContext : public TaskContext {
   Job* const job_;
   MapOutputBuffer* const buffer_;
   OutputWriter* const out_;
+  SideOutputs* const side_;
   const uint32_t num_partitions_;
   const std::vector<std::string>* const bounds_;
   TaskProgress* const progress_;
@@ -174,6 +188,7 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   const OutputLayout layout(a.spec().output_dir(), a.job_id(),
                             OutputLayout::Parts::kMap);
   std::unique_ptr<OutputWriter> out;
+  std::unique_ptr<SideOutputs> side;
   std::unique_ptr<MapOutputBuffer> buffer;
   if (map_only) {
     if (absl::Status s = layout.CreateAttemptDir(a.attempt_id()); !s.ok()) {
@@ -185,6 +200,8 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
         !s.ok()) {
       return s;
     }
+    side = std::make_unique<SideOutputs>(&layout, a.attempt_id(), a.task_index(),
+                                         a.spec().output_format());
   } else {
     MapOutputOptions options;
     options.job_id = a.job_id();
@@ -198,7 +215,8 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
     buffer = std::make_unique<MapOutputBuffer>(options, job, &counters,
                                                &params);
   }
-  MapContext ctx(job, buffer.get(), out.get(), a.spec().num_reduces(), &bounds,
+  MapContext ctx(job, buffer.get(), out.get(), side.get(), a.spec().num_reduces(),
+                 &bounds,
                  &params, &counters, a.task_index(), progress);
 
   if (a.spec().traits().generates_input()) {
@@ -215,6 +233,8 @@ absl::Status RunMapTask(const mrpb::TaskSpec& spec, Job* job,
   if (!ctx.status().ok()) return ctx.status();
   if (map_only) {
     if (absl::Status s = out->Close(); !s.ok()) return s;
+    if (absl::Status s = side->Close(); !s.ok()) return s;
+    if (side->records() > 0) counters["side output records"] += side->records();
   } else {
     if (absl::Status s = buffer->Finish(); !s.ok()) return s;
     for (const std::string& f : buffer->sst_files()) result->add_sst_files(f);

@@ -16,6 +16,7 @@
 #include "worker/internal/multi_pass_merge.h"
 #include "worker/internal/output_writer.h"
 #include "worker/internal/run_merger.h"
+#include "worker/internal/side_outputs.h"
 #include "worker/internal/task_context.h"
 #include "worker/internal/task_progress.h"
 
@@ -24,10 +25,10 @@ namespace {
 
 class ReduceContext : public TaskContext {
  public:
-  ReduceContext(OutputWriter* out,
+  ReduceContext(OutputWriter* out, SideOutputs* side,
                 const std::map<std::string, std::string>* params,
                 std::map<std::string, int64_t>* counters, uint32_t task_index)
-      : TaskContext(params, counters, task_index), out_(out) {}
+      : TaskContext(params, counters, task_index), out_(out), side_(side) {}
 
   void Emit(std::string_view key, std::string_view value) override {
     if (!status_.ok()) return;
@@ -35,10 +36,17 @@ class ReduceContext : public TaskContext {
     status_ = out_->Write(key, value);
   }
 
+  void EmitTo(std::string_view output, std::string_view key,
+              std::string_view value) override {
+    if (!status_.ok()) return;
+    status_ = side_->Write(output, key, value);
+  }
+
   int64_t output_records_ = 0;
 
  private:
   OutputWriter* const out_;
+  SideOutputs* const side_;
 };
 
 // The values of the merger's current key group: the keys whose
@@ -128,7 +136,9 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   }
   OutputWriter out(a.spec().output_format());
   if (absl::Status s = out.Open(out_path); !s.ok()) return s;
-  ReduceContext ctx(&out, &params, &counters, a.task_index());
+  SideOutputs side(&layout, a.attempt_id(), a.task_index(),
+                   a.spec().output_format());
+  ReduceContext ctx(&out, &side, &params, &counters, a.task_index());
 
   auto mapped = TaskProgressFile(spec.progress_path());
   if (!mapped.ok()) return mapped.status();
@@ -175,6 +185,8 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
   job->Finish(ctx);
   if (!ctx.status().ok()) return ctx.status();
   if (absl::Status s = out.Close(); !s.ok()) return s;
+  if (absl::Status s = side.Close(); !s.ok()) return s;
+  if (side.records() > 0) counters["side output records"] += side.records();
 
   counters["shuffle bytes"] += fetched->shuffle_bytes;
   // Intermediate passes, plus the final merge into Reduce().
