@@ -29,6 +29,10 @@ std::string EscapeName(std::string_view s);
 // requires.
 std::string JsonString(std::string_view s);
 
+// Whether `s` is a number as JSON writes it: -?DIGITS[.DIGITS][(e|E)[+-]DIGITS]
+// (leading zeros allowed).
+bool IsJsonNumber(std::string_view s);
+
 }  // namespace mr
 
 #endif  // MR_COMMON_NAMES_H_

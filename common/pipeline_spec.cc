@@ -69,6 +69,14 @@ class Parser {
   absl::Status ParseValidate(const YAML::Node& node, PipelineStep* step);
   absl::Status ParseRule(const YAML::Node& node, PipelineStep* step);
   absl::Status ParseTransform(const YAML::Node& node, PipelineStep* step);
+  absl::Status ParseJoin(const YAML::Node& node, PipelineStep* step);
+  absl::Status ParseAggregate(const YAML::Node& node, PipelineStep* step);
+  absl::Status ParseRenameSelect(const YAML::Node& transform, PipelineStep* step);
+  absl::StatusOr<PipelineStep::Transform::Comparison> Comparison(
+      const YAML::Node& node) const;
+  // Error() pointing `offset` characters into the scalar `node`.
+  absl::Status ErrorAt(const YAML::Node& node, size_t offset,
+                       absl::string_view message) const;
   absl::Status ParseLoad(const YAML::Node& node, PipelineStep* step);
   absl::Status Order(PipelineSpec* spec,
                      const std::map<std::string, YAML::Node>& step_nodes);
@@ -580,50 +588,340 @@ absl::Status Parser::ParseTransform(const YAML::Node& node, PipelineStep* step) 
       !s.ok()) {
     return s;
   }
+  PipelineStep::Transform& t = step->transform;
   if (static_cast<bool>(node["input"]) == static_cast<bool>(node["join"])) {
     return Error(node, "transform needs exactly one of input and join");
   }
   if (node["input"]) {
     absl::StatusOr<std::string> input = Name(node["input"], "input");
     if (!input.ok()) return input.status();
+    t.input = *input;
     AddUnique(&step->depends_on, *input);
-  } else {
-    const YAML::Node join = node["join"];
-    if (absl::Status s = CheckKeys(join, "join", {"left", "right", "on", "type"}); !s.ok()) {
+  } else if (absl::Status s = ParseJoin(node["join"], step); !s.ok()) {
+    return s;
+  }
+  if (node["filter"]) {
+    const YAML::Node filter = node["filter"];
+    if (filter.IsScalar()) {
+      absl::StatusOr<PipelineStep::Transform::Comparison> c = Comparison(filter);
+      if (!c.ok()) return c.status();
+      t.filter.push_back(*c);
+    } else if (filter.IsSequence() && filter.size() > 0) {
+      for (const auto& item : filter) {
+        absl::StatusOr<PipelineStep::Transform::Comparison> c = Comparison(item);
+        if (!c.ok()) return c.status();
+        t.filter.push_back(*c);
+      }
+    } else {
+      return Error(filter, "filter must be a comparison or a non-empty list of "
+                           "them, such as [\"amount > 0\", \"status == 'paid'\"]");
+    }
+  }
+  if (node["cast"]) {
+    const YAML::Node cast = node["cast"];
+    if (!cast.IsMap() || cast.size() == 0) {
+      return Error(cast, "cast must map each column to its new type");
+    }
+    for (const auto& kv : cast) {
+      absl::StatusOr<std::string> column = Name(kv.first, "cast column");
+      if (!column.ok()) return column.status();
+      absl::StatusOr<std::string> type = Scalar(kv.second, "type");
+      if (!type.ok()) return type.status();
+      if (!IsColumnType(*type)) {
+        return Error(kv.second,
+                     absl::StrCat("cast: column '", *column, "': unknown type '",
+                                  *type,
+                                  "' (int64, double, string, bool, date, "
+                                  "timestamp or decimal(P,S))"));
+      }
+      for (const auto& [c, unused] : t.cast) {
+        if (c == *column) {
+          return Error(kv.first, absl::StrCat("cast: column '", *column, "' twice"));
+        }
+      }
+      t.cast.emplace_back(*column, *type);
+    }
+  }
+  if (node["dedupe"]) {
+    const YAML::Node dedupe = node["dedupe"];
+    if (absl::Status s = CheckKeys(dedupe, "dedupe", {"key", "latest_by"}); !s.ok()) {
       return s;
     }
-    if (!join["left"] || !join["right"] || !join["on"]) {
-      return Error(join, "join needs left, right and on");
+    if (!dedupe["key"] || !dedupe["latest_by"]) {
+      return Error(dedupe, "dedupe needs key and latest_by (the column whose "
+                           "greatest value is kept)");
     }
-    for (const char* side : {"left", "right"}) {
-      absl::StatusOr<std::string> input = Name(join[side], side);
-      if (!input.ok()) return input.status();
-      AddUnique(&step->depends_on, *input);
+    PipelineStep::Transform::Dedupe d;
+    absl::StatusOr<std::vector<std::string>> key = Names(dedupe["key"], "key");
+    if (!key.ok()) return key.status();
+    d.key = *key;
+    absl::StatusOr<std::string> latest = Name(dedupe["latest_by"], "latest_by");
+    if (!latest.ok()) return latest.status();
+    d.latest_by = *latest;
+    t.dedupe = d;
+  }
+  if (node["aggregate"]) {
+    if (absl::Status s = ParseAggregate(node["aggregate"], step); !s.ok()) return s;
+  }
+  return ParseRenameSelect(node, step);
+}
+
+absl::Status Parser::ParseJoin(const YAML::Node& join, PipelineStep* step) {
+  if (absl::Status s = CheckKeys(join, "join", {"left", "right", "on", "type"}); !s.ok()) {
+    return s;
+  }
+  if (!join["left"] || !join["right"] || !join["on"]) {
+    return Error(join, "join needs left, right and on");
+  }
+  PipelineStep::Transform::Join j;
+  for (const char* side : {"left", "right"}) {
+    absl::StatusOr<std::string> input = Name(join[side], side);
+    if (!input.ok()) return input.status();
+    (std::string(side) == "left" ? j.left : j.right) = *input;
+    AddUnique(&step->depends_on, *input);
+  }
+  absl::StatusOr<std::vector<std::string>> on = Names(join["on"], "on");
+  if (!on.ok()) return on.status();
+  j.on = *on;
+  if (join["type"]) {
+    const std::string type = join["type"].IsScalar() ? join["type"].Scalar() : "";
+    if (type != "inner" && type != "left") {
+      return Error(join["type"], "join type must be inner or left");
     }
-    absl::StatusOr<std::vector<std::string>> on = Names(join["on"], "on");
-    if (!on.ok()) return on.status();
-    if (join["type"]) {
-      const std::string type = join["type"].IsScalar() ? join["type"].Scalar() : "";
-      if (type != "inner" && type != "left") {
-        return Error(join["type"], "join type must be inner or left");
+    j.left_outer = type == "left";
+  }
+  step->transform.join = j;
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseAggregate(const YAML::Node& agg, PipelineStep* step) {
+  if (absl::Status s = CheckKeys(agg, "aggregate",
+                                 {"group_by", "sum", "min", "max", "avg", "count"});
+      !s.ok()) {
+    return s;
+  }
+  if (!agg["group_by"]) return Error(agg, "aggregate needs group_by");
+  PipelineStep::Transform::Aggregate a;
+  // Each output column with the node that made it, for errors.
+  std::vector<std::pair<std::string, YAML::Node>> outputs;
+  for (const char* key : {"group_by", "sum", "min", "max", "avg"}) {
+    if (!agg[key]) continue;
+    absl::StatusOr<std::vector<std::string>> columns = Names(agg[key], key);
+    if (!columns.ok()) return columns.status();
+    const std::string k = key;
+    (k == "group_by" ? a.group_by
+     : k == "sum"    ? a.sum
+     : k == "min"    ? a.min
+     : k == "max"    ? a.max
+                     : a.avg) = *columns;
+    for (const std::string& c : *columns) {
+      outputs.emplace_back(k == "group_by" ? c : absl::StrCat(k, "_", c), agg[key]);
+    }
+  }
+  if (agg["count"]) {
+    absl::StatusOr<std::string> count = Name(agg["count"], "count");
+    if (!count.ok()) return count.status();
+    a.count = *count;
+    outputs.emplace_back(a.count, agg["count"]);
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [name, at] = outputs[i];
+    if (!IsName(name)) {
+      return Error(at, absl::StrCat("aggregate: output column '", name,
+                                    "' is longer than 63 characters"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (outputs[j].first == name) {
+        return Error(at, absl::StrCat("aggregate: two output columns named '",
+                                      name, "'"));
       }
     }
   }
-  if (node["aggregate"]) {
-    const YAML::Node agg = node["aggregate"];
-    if (absl::Status s = CheckKeys(agg, "aggregate",
-                                   {"group_by", "sum", "min", "max", "avg", "count"});
-        !s.ok()) {
-      return s;
+  step->transform.aggregate = a;
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseRenameSelect(const YAML::Node& node, PipelineStep* step) {
+  PipelineStep::Transform& t = step->transform;
+  std::vector<YAML::Node> new_name_nodes;  // parallel to t.rename
+  if (node["rename"]) {
+    const YAML::Node rename = node["rename"];
+    if (!rename.IsMap() || rename.size() == 0) {
+      return Error(rename, "rename must map each column to its new name");
     }
-    if (!agg["group_by"]) return Error(agg, "aggregate needs group_by");
-    for (const char* key : {"group_by", "sum", "min", "max", "avg", "count"}) {
-      if (!agg[key]) continue;
-      absl::StatusOr<std::vector<std::string>> columns = Names(agg[key], key);
-      if (!columns.ok()) return columns.status();
+    for (const auto& kv : rename) {
+      absl::StatusOr<std::string> from = Name(kv.first, "rename column");
+      if (!from.ok()) return from.status();
+      absl::StatusOr<std::string> to = Name(kv.second, "new name");
+      if (!to.ok()) return to.status();
+      for (const auto& [f, n] : t.rename) {
+        if (f == *from) {
+          return Error(kv.first, absl::StrCat("rename: column '", *from, "' twice"));
+        }
+        if (n == *to) {
+          return Error(kv.second, absl::StrCat("rename: '", *to,
+                                               "' is the new name of both '", f,
+                                               "' and '", *from, "'"));
+        }
+      }
+      t.rename.emplace_back(*from, *to);
+      new_name_nodes.push_back(kv.second);
+    }
+  }
+  if (node["select"]) {
+    absl::StatusOr<std::vector<std::string>> select = Names(node["select"], "select");
+    if (!select.ok()) return select.status();
+    t.select = *select;
+  }
+  if (!t.aggregate) return absl::OkStatus();
+  // After an aggregate the columns are known: check what follows against
+  // them.
+  std::vector<std::string> columns = AggregateColumns(*t.aggregate);
+  const std::string known = absl::StrJoin(columns, ", ");
+  std::vector<std::string> renamed = columns;
+  for (size_t i = 0; i < t.rename.size(); ++i) {
+    const auto& [from, to] = t.rename[i];
+    auto it = std::find(columns.begin(), columns.end(), from);
+    if (it == columns.end()) {
+      return Error(node["rename"], absl::StrCat("rename: '", from,
+                                                "' is not a column of the "
+                                                "aggregate's output (",
+                                                known, ")"));
+    }
+    renamed[it - columns.begin()] = to;
+  }
+  for (size_t i = 0; i < t.rename.size(); ++i) {
+    const std::string& to = t.rename[i].second;
+    if (std::count(renamed.begin(), renamed.end(), to) > 1) {
+      return Error(new_name_nodes[i],
+                   absl::StrCat("rename: '", to,
+                                "' is already a column of the aggregate's "
+                                "output (",
+                                known, ")"));
+    }
+  }
+  for (size_t i = 0; i < t.select.size(); ++i) {
+    if (std::find(renamed.begin(), renamed.end(), t.select[i]) == renamed.end()) {
+      const YAML::Node select = node["select"];
+      return Error(select.IsSequence() ? select[i] : select,
+                   absl::StrCat("select: '", t.select[i],
+                                "' is not a column of the aggregate's output "
+                                "(after rename: ",
+                                absl::StrJoin(renamed, ", "), ")"));
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status Parser::ErrorAt(const YAML::Node& node, size_t offset,
+                             absl::string_view message) const {
+  YAML::Mark mark = node.Mark();
+  // A quoted scalar's mark is its opening quote; yaml-cpp tags quoted
+  // scalars "!" and plain ones "?". (Escapes in a double-quoted scalar
+  // would shift the column: comparisons have none in practice.)
+  if (node.Tag() == "!") ++offset;
+  mark.column += static_cast<int>(offset);
+  return Located(mark, absl::StrCat(context_, message));
+}
+
+absl::StatusOr<PipelineStep::Transform::Comparison> Parser::Comparison(
+    const YAML::Node& node) const {
+  using Cmp = PipelineStep::Transform::Comparison;
+  if (!node.IsScalar()) {
+    return Error(node, "filter: a comparison is text such as \"amount > 0\"");
+  }
+  const std::string& text = node.Scalar();
+  Cmp c;
+  c.text = text;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  };
+  skip_space();
+  const size_t name_at = i;
+  while (i < text.size() &&
+         (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
+    ++i;
+  }
+  c.column = text.substr(name_at, i - name_at);
+  if (!IsName(c.column)) {
+    return ErrorAt(node, name_at,
+                   "filter: expected a column name (a comparison is COLUMN OP "
+                   "VALUE, such as amount > 0)");
+  }
+  skip_space();
+  static const std::pair<absl::string_view, Cmp::Op> kOps[] = {
+      {"==", Cmp::Op::kEq}, {"!=", Cmp::Op::kNe}, {"<=", Cmp::Op::kLe},
+      {">=", Cmp::Op::kGe}, {"<", Cmp::Op::kLt},  {">", Cmp::Op::kGt}};
+  bool found = false;
+  for (const auto& [symbol, op] : kOps) {
+    if (absl::string_view(text).substr(i, symbol.size()) == symbol) {
+      c.op = op;
+      i += symbol.size();
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    return ErrorAt(node, i, absl::StrCat("filter: expected ==, !=, <, <=, > or >= after '",
+                                         c.column, "'"));
+  }
+  skip_space();
+  const size_t value_at = i;
+  if (i == text.size()) {
+    return ErrorAt(node, i,
+                   "filter: expected a value after the operator (a number, a "
+                   "'quoted string', true, false or null)");
+  }
+  if (text[i] == '\'') {
+    bool closed = false;
+    for (++i; i < text.size();) {
+      if (text[i] == '\'') {
+        if (i + 1 < text.size() && text[i + 1] == '\'') {
+          c.value.push_back('\'');
+          i += 2;
+          continue;
+        }
+        closed = true;
+        ++i;
+        break;
+      }
+      c.value.push_back(text[i++]);
+    }
+    if (!closed) {
+      return ErrorAt(node, value_at, "filter: a string without its closing quote");
+    }
+    c.literal = Cmp::Literal::kString;
+  } else {
+    size_t end = i;
+    while (end < text.size() && text[end] != ' ' && text[end] != '\t') ++end;
+    const std::string word = text.substr(i, end - i);
+    if (word == "true" || word == "false") {
+      c.literal = Cmp::Literal::kBool;
+    } else if (word == "null") {
+      c.literal = Cmp::Literal::kNull;
+    } else if (IsJsonNumber(word)) {
+      c.literal = Cmp::Literal::kNumber;
+    } else {
+      return ErrorAt(node, value_at,
+                     absl::StrCat("filter: '", word,
+                                  "' is not a value (a number, a 'quoted "
+                                  "string', true, false or null)"));
+    }
+    if (c.literal != Cmp::Literal::kNull) c.value = word;
+    i = end;
+  }
+  skip_space();
+  if (i != text.size()) {
+    return ErrorAt(node, i,
+                   "filter: unexpected text after the value (one comparison "
+                   "per item; the items of the list are ANDed)");
+  }
+  if (c.literal == Cmp::Literal::kNull && c.op != Cmp::Op::kEq &&
+      c.op != Cmp::Op::kNe) {
+    return ErrorAt(node, value_at, "filter: null goes only with == and != (is null, is not null)");
+  }
+  return c;
 }
 
 absl::Status Parser::ParseLoad(const YAML::Node& node, PipelineStep* step) {
@@ -778,6 +1076,18 @@ const char* StepKindName(PipelineStep::Kind kind) {
     case PipelineStep::Kind::kLoad: return "load";
   }
   return "?";
+}
+
+std::vector<std::string> AggregateColumns(
+    const PipelineStep::Transform::Aggregate& aggregate) {
+  std::vector<std::string> columns = aggregate.group_by;
+  for (const auto& [prefix, list] :
+       {std::make_pair("sum_", &aggregate.sum), std::make_pair("min_", &aggregate.min),
+        std::make_pair("max_", &aggregate.max), std::make_pair("avg_", &aggregate.avg)}) {
+    for (const std::string& c : *list) columns.push_back(absl::StrCat(prefix, c));
+  }
+  if (!aggregate.count.empty()) columns.push_back(aggregate.count);
+  return columns;
 }
 
 absl::StatusOr<PipelineSpec> ParsePipeline(const std::string& yaml,

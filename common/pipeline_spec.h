@@ -80,6 +80,64 @@ struct PipelineStep {
   std::optional<RowThreshold> error_if, warn_if;
   bool dead_letter = false;
 
+  // transform: the declarative operations of one step on its input's rows
+  // (apps/pipeline/transform.h runs them). Whatever order the YAML lists
+  // them in, they apply in this one:
+  //   1. join       the rows of `left` with those of `right` (instead of
+  //                 `input`)
+  //   2. filter     keeps the rows that pass every comparison (AND)
+  //   3. cast       converts columns to schema types
+  //   4. dedupe     keeps one row per key: the greatest latest_by
+  //   5. aggregate  one row per group_by value
+  //   6. rename     renames columns (all at once, so {a: b, b: a} swaps)
+  //   7. select     keeps only these columns, in this order
+  // Parsing checks the names and literals; which columns a row has is known
+  // only when the rows are read (a missing one fails the job), except after
+  // an aggregate, whose columns are known: there rename and select are
+  // checked against them.
+  struct Transform {
+    // One filter comparison, "COLUMN OP LITERAL": "amount > 0",
+    // "status == 'paid'", "country != null". A string literal is in single
+    // quotes, a quote inside it doubled ('it''s'); a number is written as
+    // in JSON; null only goes with == and != (is null, is not null).
+    struct Comparison {
+      enum class Op { kEq, kNe, kLt, kLe, kGt, kGe };
+      enum class Literal { kNumber, kString, kBool, kNull };
+      std::string column;
+      Op op = Op::kEq;
+      Literal literal = Literal::kNull;
+      // A number as written, a string unquoted, "true" or "false"; empty for
+      // null.
+      std::string value;
+      std::string text;  // the comparison as written, for messages
+    };
+    struct Join {
+      std::string left, right;      // step names
+      std::vector<std::string> on;  // columns both sides have
+      bool left_outer = false;      // type: left (default: inner)
+    };
+    struct Dedupe {
+      std::vector<std::string> key;
+      std::string latest_by;
+    };
+    // Output columns: AggregateColumns().
+    struct Aggregate {
+      std::vector<std::string> group_by;
+      std::vector<std::string> sum, min, max, avg;
+      std::string count;  // the name of the row count's column; "" for none
+    };
+
+    std::string input;            // the step read, when there is no join
+    std::optional<Join> join;
+    std::vector<Comparison> filter;
+    std::vector<std::pair<std::string, std::string>> cast;  // column, type
+    std::optional<Dedupe> dedupe;
+    std::optional<Aggregate> aggregate;
+    std::vector<std::pair<std::string, std::string>> rename;  // old, new
+    std::vector<std::string> select;  // empty: every column
+  };
+  Transform transform;
+
   // load: into PostgreSQL or files, in a mode (upsert needs key).
   std::string mode;  // upsert, overwrite_partition, append
   std::vector<std::string> key;
@@ -94,6 +152,12 @@ struct PipelineSpec {
 };
 
 const char* StepKindName(PipelineStep::Kind kind);
+
+// The columns an aggregate writes, in order: the group_by columns, then
+// sum_X for each X of sum, then min_X, max_X, avg_X likewise, then count's
+// name (when set).
+std::vector<std::string> AggregateColumns(
+    const PipelineStep::Transform::Aggregate& aggregate);
 
 // Parses and checks pipeline YAML text; `file` names it in errors. Errors
 // are InvalidArgument "FILE:LINE:COL: reason", escaped to one line of

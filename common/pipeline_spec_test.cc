@@ -196,6 +196,165 @@ TEST(PipelineSpecTest, StepErrorsNameTheStep) {
             "or jsonl)");
 }
 
+// Every transform operation (pipeline_spec.h gives the order they run in).
+const char kShop[] = R"yaml(pipeline: shop
+partition: {column: dt, timezone: UTC}
+steps:
+  - name: orders
+    extract: {files: "/in/orders.jsonl", format: jsonl}
+  - name: users
+    extract: {files: "/in/users.jsonl", format: jsonl}
+  - name: revenue
+    transform:
+      join: {left: orders, right: users, on: [user_id], type: left}
+      filter: ["amount > 0", "status == 'it''s'", country != null, "n<=-1.5e3"]
+      cast: {amount: "decimal(12,2)", created_at: timestamp}
+      dedupe: {key: [order_id], latest_by: created_at}
+      aggregate: {group_by: [dt, country], sum: [amount], min: [amount],
+                  max: [created_at], avg: [amount], count: orders}
+      rename: {sum_amount: revenue, country: market}
+      select: [dt, market, revenue, orders]
+  - name: paid
+    transform:
+      input: orders
+      filter: "paid == true"
+      select: order_id
+)yaml";
+
+std::string ShopError(const std::string& from, const std::string& to) {
+  const std::string yaml = kShop;
+  EXPECT_NE(yaml.find(from), std::string::npos) << from;
+  return Error(absl::StrReplaceAll(yaml, {{from, to}}));
+}
+
+TEST(PipelineSpecTest, TransformOperationsParse) {
+  using Cmp = PipelineStep::Transform::Comparison;
+  absl::StatusOr<PipelineSpec> spec = ParsePipeline(kShop, "p.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_EQ(spec->steps.size(), 4u);
+  const PipelineStep& revenue = spec->steps[2];
+  EXPECT_EQ(revenue.depends_on, (std::vector<std::string>{"orders", "users"}));
+  const PipelineStep::Transform& t = revenue.transform;
+  EXPECT_EQ(t.input, "");
+  ASSERT_TRUE(t.join.has_value());
+  EXPECT_EQ(t.join->left, "orders");
+  EXPECT_EQ(t.join->right, "users");
+  EXPECT_EQ(t.join->on, std::vector<std::string>{"user_id"});
+  EXPECT_TRUE(t.join->left_outer);
+  ASSERT_EQ(t.filter.size(), 4u);
+  EXPECT_EQ(t.filter[0].column, "amount");
+  EXPECT_EQ(t.filter[0].op, Cmp::Op::kGt);
+  EXPECT_EQ(t.filter[0].literal, Cmp::Literal::kNumber);
+  EXPECT_EQ(t.filter[0].value, "0");
+  EXPECT_EQ(t.filter[0].text, "amount > 0");
+  EXPECT_EQ(t.filter[1].op, Cmp::Op::kEq);
+  EXPECT_EQ(t.filter[1].literal, Cmp::Literal::kString);
+  EXPECT_EQ(t.filter[1].value, "it's");
+  EXPECT_EQ(t.filter[2].column, "country");
+  EXPECT_EQ(t.filter[2].op, Cmp::Op::kNe);
+  EXPECT_EQ(t.filter[2].literal, Cmp::Literal::kNull);
+  EXPECT_EQ(t.filter[2].value, "");
+  EXPECT_EQ(t.filter[3].column, "n");
+  EXPECT_EQ(t.filter[3].op, Cmp::Op::kLe);
+  EXPECT_EQ(t.filter[3].value, "-1.5e3");
+  EXPECT_EQ(t.cast, (std::vector<std::pair<std::string, std::string>>{
+                        {"amount", "decimal(12,2)"}, {"created_at", "timestamp"}}));
+  ASSERT_TRUE(t.dedupe.has_value());
+  EXPECT_EQ(t.dedupe->key, std::vector<std::string>{"order_id"});
+  EXPECT_EQ(t.dedupe->latest_by, "created_at");
+  ASSERT_TRUE(t.aggregate.has_value());
+  EXPECT_EQ(t.aggregate->group_by, (std::vector<std::string>{"dt", "country"}));
+  EXPECT_EQ(t.aggregate->count, "orders");
+  EXPECT_EQ(AggregateColumns(*t.aggregate),
+            (std::vector<std::string>{"dt", "country", "sum_amount", "min_amount",
+                                      "max_created_at", "avg_amount", "orders"}));
+  EXPECT_EQ(t.rename, (std::vector<std::pair<std::string, std::string>>{
+                          {"sum_amount", "revenue"}, {"country", "market"}}));
+  EXPECT_EQ(t.select,
+            (std::vector<std::string>{"dt", "market", "revenue", "orders"}));
+
+  const PipelineStep::Transform& paid = spec->steps[3].transform;
+  EXPECT_EQ(paid.input, "orders");
+  EXPECT_FALSE(paid.join.has_value());
+  ASSERT_EQ(paid.filter.size(), 1u);
+  EXPECT_EQ(paid.filter[0].literal, Cmp::Literal::kBool);
+  EXPECT_EQ(paid.filter[0].value, "true");
+  EXPECT_FALSE(paid.dedupe.has_value());
+  EXPECT_FALSE(paid.aggregate.has_value());
+  EXPECT_EQ(paid.select, std::vector<std::string>{"order_id"});
+}
+
+TEST(PipelineSpecTest, TransformErrorsPointIntoTheComparison) {
+  // Line 11 is `      filter: ["amount > 0", ...`: the first comparison's
+  // text starts at column 17, after its quote.
+  EXPECT_EQ(ShopError("\"amount > 0\"", "\"amount ~ 0\""),
+            "p.yaml:11:24: step 'revenue': filter: expected ==, !=, <, <=, > "
+            "or >= after 'amount'");
+  EXPECT_EQ(ShopError("\"amount > 0\"", "\"amount > zero\""),
+            "p.yaml:11:26: step 'revenue': filter: 'zero' is not a value (a "
+            "number, a 'quoted string', true, false or null)");
+  EXPECT_EQ(ShopError("\"amount > 0\"", "\"amount > 0 and 1\""),
+            "p.yaml:11:28: step 'revenue': filter: unexpected text after the "
+            "value (one comparison per item; the items of the list are ANDed)");
+  EXPECT_EQ(ShopError("\"amount > 0\"", "\"amount >\""),
+            "p.yaml:11:25: step 'revenue': filter: expected a value after the "
+            "operator (a number, a 'quoted string', true, false or null)");
+  EXPECT_EQ(ShopError("\"amount > 0\"", "\"9amount > 0\""),
+            "p.yaml:11:17: step 'revenue': filter: expected a column name (a "
+            "comparison is COLUMN OP VALUE, such as amount > 0)");
+  // A plain scalar: `country != null` starts at column 51.
+  EXPECT_EQ(ShopError("country != null", "country < null"),
+            "p.yaml:11:61: step 'revenue': filter: null goes only with == and "
+            "!= (is null, is not null)");
+  EXPECT_EQ(ShopError("'it''s'", "'its"),
+            "p.yaml:11:41: step 'revenue': filter: a string without its "
+            "closing quote");
+  EXPECT_EQ(ShopError("filter: \"paid == true\"", "filter: {paid: true}"),
+            "p.yaml:21:15: step 'paid': filter must be a comparison or a "
+            "non-empty list of them, such as [\"amount > 0\", \"status == "
+            "'paid'\"]");
+}
+
+TEST(PipelineSpecTest, TransformErrorsNameTheOperation) {
+  EXPECT_EQ(ShopError("created_at: timestamp}", "created_at: datetime}"),
+            "p.yaml:12:51: step 'revenue': cast: column 'created_at': unknown "
+            "type 'datetime' (int64, double, string, bool, date, timestamp or "
+            "decimal(P,S))");
+  EXPECT_EQ(ShopError("{group_by: [dt, country], sum", "{sum"),
+            "p.yaml:14:18: step 'revenue': aggregate needs group_by");
+  EXPECT_EQ(ShopError("{sum_amount: revenue, country: market}",
+                      "{sum_amount: revenue, country: revenue}"),
+            "p.yaml:16:46: step 'revenue': rename: 'revenue' is the new name "
+            "of both 'sum_amount' and 'country'");
+  EXPECT_EQ(ShopError("{sum_amount: revenue, country: market}",
+                      "{sum_amount: orders}"),
+            "p.yaml:16:28: step 'revenue': rename: 'orders' is already a "
+            "column of the aggregate's output (dt, country, sum_amount, "
+            "min_amount, max_created_at, avg_amount, orders)");
+  EXPECT_EQ(ShopError("{sum_amount: revenue, country: market}",
+                      "{sum_amnt: revenue}"),
+            "p.yaml:16:15: step 'revenue': rename: 'sum_amnt' is not a column "
+            "of the aggregate's output (dt, country, sum_amount, min_amount, "
+            "max_created_at, avg_amount, orders)");
+  EXPECT_EQ(ShopError("select: [dt, market,", "select: [dt, country,"),
+            "p.yaml:17:20: step 'revenue': select: 'country' is not a column "
+            "of the aggregate's output (after rename: dt, market, revenue, "
+            "min_amount, max_created_at, avg_amount, orders)");
+  EXPECT_EQ(ShopError("count: orders}", "count: sum_amount}"),
+            "p.yaml:15:60: step 'revenue': aggregate: two output columns "
+            "named 'sum_amount'");
+  EXPECT_EQ(ShopError("count: orders}", "count: [a, b]}"),
+            "p.yaml:15:60: step 'revenue': count must be a non-empty value");
+  EXPECT_EQ(ShopError(", latest_by: created_at}", "}"),
+            "p.yaml:13:15: step 'revenue': dedupe needs key and latest_by (the "
+            "column whose greatest value is kept)");
+  EXPECT_EQ(ShopError("type: left}", "type: outer}"),
+            "p.yaml:10:63: step 'revenue': join type must be inner or left");
+  EXPECT_EQ(ShopError("      input: orders\n", "      input: orders\n      join: {}\n"),
+            "p.yaml:20:7: step 'paid': transform needs exactly one of input and "
+            "join");
+}
+
 TEST(PipelineSpecTest, AMissingFileIsNotFoundNamingIt) {
   absl::StatusOr<PipelineSpec> spec = LoadPipelineFile("/nonexistent/p.yaml");
   ASSERT_FALSE(spec.ok());
