@@ -199,8 +199,9 @@ TEST(CrashTest, DeterministicModesDrawNoRandomFateUnlessAsked) {
 
 TEST(JobRegistryTest, BuiltinAppNamesAreSorted) {
   EXPECT_THAT(BuiltinAppNames(),
-              ElementsAre("crash", "fields", "grep", "indexer", "join", "streaming", "teragen",
-                          "terasort", "teravalidate", "wordcount"));
+              ElementsAre("crash", "fields", "grep", "indexer", "join", "pipeline_transform",
+                          "pipeline_validate", "streaming", "teragen", "terasort",
+                          "teravalidate", "wordcount"));
 }
 
 TEST(JobRegistryTest, LoadBuiltinJob) {
@@ -214,7 +215,8 @@ TEST(JobRegistryTest, LoadBuiltinJob) {
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(bad.status().message(),
             "unknown app 'wordcont'; built-in apps: crash, fields, grep, indexer, join, "
-            "streaming, teragen, terasort, teravalidate, wordcount");
+            "pipeline_transform, pipeline_validate, streaming, teragen, terasort, "
+            "teravalidate, wordcount");
 }
 
 TEST(JobRegistryTest, LoadPluginJobRunsTheExportedJob) {

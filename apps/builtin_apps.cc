@@ -11,6 +11,8 @@
 #include "apps/grep.h"
 #include "apps/indexer.h"
 #include "apps/join.h"
+#include "apps/pipeline/transform.h"
+#include "apps/pipeline/validate.h"
 #include "apps/streaming.h"
 #include "apps/terasort.h"
 #include "apps/wordcount.h"
@@ -36,6 +38,8 @@ constexpr BuiltinApp kBuiltinApps[] = {
     {"grep", &Make<Grep>},
     {"indexer", &Make<Indexer>},
     {"join", &Make<Join>},
+    {"pipeline_transform", &Make<pipeline::PipelineTransform>},
+    {"pipeline_validate", &Make<pipeline::PipelineValidate>},
     {"streaming", &Make<Streaming>},
     {"teragen", &Make<TeraGen>},
     {"terasort", &Make<TeraSort>},
