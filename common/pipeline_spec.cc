@@ -440,6 +440,7 @@ absl::Status Parser::ParseValidate(const YAML::Node& node, PipelineStep* step) {
   absl::StatusOr<std::string> input = Name(node["input"], "input");
   if (!input.ok()) return input.status();
   AddUnique(&step->depends_on, *input);
+  step->input = *input;
   const YAML::Node schema = node["schema"];
   if (!schema.IsMap() || schema.size() == 0) {
     return Error(schema, "schema must map each column to its type");
@@ -932,6 +933,7 @@ absl::Status Parser::ParseLoad(const YAML::Node& node, PipelineStep* step) {
   absl::StatusOr<std::string> input = Name(node["input"], "input");
   if (!input.ok()) return input.status();
   AddUnique(&step->depends_on, *input);
+  step->input = *input;
   if (static_cast<bool>(node["postgres"]) == static_cast<bool>(node["files"])) {
     return Error(node, "load needs exactly one of postgres and files");
   }

@@ -53,6 +53,9 @@ struct PipelineStep {
   // (validate/transform/load `input`, a join's `left` and `right`), without
   // repeats.
   std::vector<std::string> depends_on;
+  // validate and load: the step whose rows this one reads (also in
+  // depends_on). Transform steps keep theirs in `transform`.
+  std::string input;
   int retries = 2;
   absl::Duration retry_delay = absl::Seconds(10);
   absl::Duration timeout = absl::Hours(1);

@@ -14,25 +14,13 @@ namespace mr {
 namespace pipeline {
 namespace {
 
-// The name of the step a validate step reads. ParsePipeline() puts its
-// `input` after its `after` steps in depends_on (PipelineStep keeps no
-// separate field), so it is the last one, unless `after` also names it;
-// when only one of the dependencies holds data, that one is it.
+// The name of the step a validate step reads, when it has staged data.
 absl::StatusOr<std::string> ValidateInput(const PipelineStep& step,
                                           const StepContext& ctx) {
-  std::vector<std::string> with_data;
-  for (const std::string& dep : step.depends_on) {
-    if (ctx.inputs.count(dep)) with_data.push_back(dep);
-  }
-  if (with_data.size() == 1) return with_data[0];
-  if (!step.depends_on.empty() && ctx.inputs.count(step.depends_on.back())) {
-    return step.depends_on.back();
-  }
+  if (ctx.inputs.count(step.input) > 0) return step.input;
   return absl::InvalidArgumentError(
-      absl::StrCat("validate step '", step.name, "': its input ",
-                   step.depends_on.empty() ? std::string("(none)")
-                                           : EscapeName(step.depends_on.back()),
-                   " has no staged data to read"));
+      absl::StrCat("validate step '", step.name, "': its input '", EscapeName(step.input),
+                   "' has no staged data to read"));
 }
 
 }  // namespace

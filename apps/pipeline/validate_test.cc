@@ -740,7 +740,7 @@ TEST(PlanValidateTest, Refusals) {
   StepContext missing = OrdersContext();
   missing.inputs.clear();
   EXPECT_EQ(PlanValidate(*spec, step, missing).status().message(),
-            "validate step 'orders_ok': its input orders has no staged data to read");
+            "validate step 'orders_ok': its input 'orders' has no staged data to read");
 
   // The job's own refusals surface at planning.
   const std::string two_unique =
