@@ -103,17 +103,11 @@ absl::StatusOr<mrpb::SubmitJobResponse> MasterClient::Submit(
           "two side files are named ", file->name(), " (", path, ")"));
     }
   }
-  absl::Duration backoff = options_.retry_initial_backoff;
-  for (int attempt = 0;; ++attempt) {
-    grpc::ClientContext ctx;
-    PrepareContext(&ctx, options_.submit_timeout);
-    mrpb::SubmitJobResponse response;
-    absl::Status s = Convert(stub_->SubmitJob(&ctx, request, &response));
-    if (s.ok()) return response;
-    if (!IsUnreachable(s) || attempt >= options_.submit_retries) return s;
-    Sleep(backoff);
-    backoff = std::min(backoff * 2, options_.retry_max_backoff);
-  }
+  mrpb::SubmitJobResponse response;
+  RETURN_IF_ERROR(SendWithRetries(options_.submit_timeout, [&](grpc::ClientContext* ctx) {
+    return stub_->SubmitJob(ctx, request, &response);
+  }));
+  return response;
 }
 
 absl::StatusOr<mrpb::GetJobStatusResponse> MasterClient::GetJobStatus(
@@ -157,24 +151,24 @@ absl::StatusOr<mrpb::ListWorkersResponse> MasterClient::ListWorkers() {
   return response;
 }
 
-absl::StatusOr<mrpb::JobStatus> MasterClient::WaitForJob(
-    const std::string& job_id, absl::Duration poll_interval,
-    const std::function<void(const mrpb::JobStatus&)>& on_status) {
+absl::Status MasterClient::PollUntilDone(
+    absl::Duration poll_interval,
+    const std::function<absl::StatusOr<bool>()>& poll) {
   const int64_t limit_ms = absl::ToInt64Milliseconds(options_.unreachable_limit);
   absl::Duration backoff = options_.retry_initial_backoff;
   int64_t outage_start_ms = -1;  // -1: the last poll succeeded
   while (true) {
-    absl::StatusOr<mrpb::GetJobStatusResponse> r = GetJobStatus(job_id);
-    if (!r.ok()) {
-      if (!IsUnreachable(r.status())) return r.status();
+    absl::StatusOr<bool> done = poll();
+    if (!done.ok()) {
+      if (!IsUnreachable(done.status())) return done.status();
       const int64_t now_ms = clock_->MonotonicMs();
       if (outage_start_ms < 0) outage_start_ms = now_ms;
       const int64_t down_ms = now_ms - outage_start_ms;
       if (down_ms >= limit_ms) {
         return absl::Status(
-            r.status().code(),
+            done.status().code(),
             absl::StrFormat("%s (unreachable for %.1f s, gave up)",
-                            r.status().message(), down_ms / 1000.0));
+                            done.status().message(), down_ms / 1000.0));
       }
       // Never sleep past the budget: the last retry happens at the limit.
       Sleep(std::min(backoff, absl::Milliseconds(limit_ms - down_ms)));
@@ -183,14 +177,94 @@ absl::StatusOr<mrpb::JobStatus> MasterClient::WaitForJob(
     }
     outage_start_ms = -1;
     backoff = options_.retry_initial_backoff;
+    if (*done) return absl::OkStatus();
+    Sleep(poll_interval);
+  }
+}
+
+absl::StatusOr<mrpb::JobStatus> MasterClient::WaitForJob(
+    const std::string& job_id, absl::Duration poll_interval,
+    const std::function<void(const mrpb::JobStatus&)>& on_status) {
+  mrpb::JobStatus last;
+  RETURN_IF_ERROR(PollUntilDone(poll_interval, [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<mrpb::GetJobStatusResponse> r = GetJobStatus(job_id);
+    if (!r.ok()) return r.status();
     if (!r->found()) {
       return absl::NotFoundError(
           absl::StrCat("master ", target_, ": no job ", job_id));
     }
     if (on_status) on_status(r->status());
-    if (IsTerminal(r->status().state())) return r->status();
-    Sleep(poll_interval);
+    last = r->status();
+    return IsTerminal(last.state());
+  }));
+  return last;
+}
+
+absl::StatusOr<mrpb::PipelineRun> MasterClient::WaitForPipelineRun(
+    const std::string& run_id, absl::Duration poll_interval,
+    const std::function<void(const mrpb::PipelineRun&)>& on_run) {
+  mrpb::PipelineRun last;
+  RETURN_IF_ERROR(PollUntilDone(poll_interval, [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<mrpb::GetPipelineRunResponse> r = GetPipelineRun(run_id);
+    if (!r.ok()) return r.status();
+    if (!r->found()) {
+      return absl::NotFoundError(
+          absl::StrCat("master ", target_, ": no pipeline run ", run_id));
+    }
+    if (on_run) on_run(r->run());
+    last = r->run();
+    return last.state() == mrpb::PIPELINE_SUCCEEDED ||
+           last.state() == mrpb::PIPELINE_FAILED;
+  }));
+  return last;
+}
+
+absl::StatusOr<mrpb::RunPipelineResponse> MasterClient::RunPipeline(
+    const std::string& yaml, const std::string& file, const std::string& dt,
+    const std::string& request_id) {
+  mrpb::RunPipelineRequest request;
+  request.set_yaml(yaml);
+  request.set_file(file);
+  request.set_dt(dt);
+  request.set_request_id(request_id.empty() ? NewRequestId() : request_id);
+  mrpb::RunPipelineResponse response;
+  RETURN_IF_ERROR(SendWithRetries(options_.rpc_timeout, [&](grpc::ClientContext* ctx) {
+    return stub_->RunPipeline(ctx, request, &response);
+  }));
+  return response;
+}
+
+absl::Status MasterClient::SendWithRetries(
+    absl::Duration timeout, const std::function<grpc::Status(grpc::ClientContext*)>& call) {
+  absl::Duration backoff = options_.retry_initial_backoff;
+  for (int attempt = 0;; ++attempt) {
+    grpc::ClientContext ctx;
+    PrepareContext(&ctx, timeout);
+    absl::Status s = Convert(call(&ctx));
+    if (s.ok() || !IsUnreachable(s) || attempt >= options_.submit_retries) return s;
+    Sleep(backoff);
+    backoff = std::min(backoff * 2, options_.retry_max_backoff);
   }
+}
+
+absl::StatusOr<mrpb::GetPipelineRunResponse> MasterClient::GetPipelineRun(
+    const std::string& run_id) {
+  mrpb::GetPipelineRunRequest request;
+  request.set_run_id(run_id);
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, options_.rpc_timeout);
+  mrpb::GetPipelineRunResponse response;
+  RETURN_IF_ERROR(Convert(stub_->GetPipelineRun(&ctx, request, &response)));
+  return response;
+}
+
+absl::StatusOr<mrpb::ListPipelineRunsResponse> MasterClient::ListPipelineRuns() {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, options_.rpc_timeout);
+  mrpb::ListPipelineRunsResponse response;
+  RETURN_IF_ERROR(Convert(
+      stub_->ListPipelineRuns(&ctx, mrpb::ListPipelineRunsRequest(), &response)));
+  return response;
 }
 
 void MasterClient::Sleep(absl::Duration d) const {

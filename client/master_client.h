@@ -125,6 +125,24 @@ class MasterClient {
 
   absl::StatusOr<mrpb::ListWorkersResponse> ListWorkers();
 
+  // Pipelines. RunPipeline sends the pipeline file's text (`file` names it
+  // in errors) with `request_id` (a random one when empty), sent again
+  // like a submission when its answer is lost. A refusal (INVALID_PIPELINE,
+  // ...) is an OK result whose error() is not OK; found() is false for a
+  // run the master does not know.
+  absl::StatusOr<mrpb::RunPipelineResponse> RunPipeline(
+      const std::string& yaml, const std::string& file, const std::string& dt,
+      const std::string& request_id = "");
+  absl::StatusOr<mrpb::GetPipelineRunResponse> GetPipelineRun(
+      const std::string& run_id);
+  absl::StatusOr<mrpb::ListPipelineRunsResponse> ListPipelineRuns();
+  // Polls GetPipelineRun until the run ends, as WaitForJob does a job
+  // (same backoff while the master is unreachable); `on_run` sees every
+  // answer.
+  absl::StatusOr<mrpb::PipelineRun> WaitForPipelineRun(
+      const std::string& run_id, absl::Duration poll_interval,
+      const std::function<void(const mrpb::PipelineRun&)>& on_run);
+
   // Polls GetJobStatus every `poll_interval` until the job reaches a
   // terminal state (JOB_SUCCEEDED, JOB_FAILED, JOB_KILLED) and returns that
   // last status, whatever the state (a failed job is an OK result).
@@ -154,6 +172,17 @@ class MasterClient {
   static void PrepareContext(grpc::ClientContext* ctx, absl::Duration timeout);
   // OK, or `s` converted to absl::Status with "master HOST:PORT: " prepended.
   absl::Status Convert(const grpc::Status& s) const;
+  // Makes the RPC `call` (each try with a fresh context, deadline `timeout`)
+  // and sends it again while the master is unreachable, up to
+  // submit_retries times with backoff: for requests that carry a request
+  // id, so that a retry never acts twice.
+  absl::Status SendWithRetries(
+      absl::Duration timeout, const std::function<grpc::Status(grpc::ClientContext*)>& call);
+  // Calls `poll` every `poll_interval` until it returns true, retrying
+  // with backoff while the master is unreachable (see WaitForJob()); any
+  // other error is returned at once.
+  absl::Status PollUntilDone(absl::Duration poll_interval,
+                             const std::function<absl::StatusOr<bool>()>& poll);
   // Sleeps `d` with options_.sleep, or for real.
   void Sleep(absl::Duration d) const;
   static std::string NewRequestId();

@@ -23,9 +23,16 @@ absl::Status Master::Init() {
   ASSIGN_OR_RETURN(store_, MasterStore::Open(options_.state_dir + "/db"));
   tracker_ = std::make_unique<JobTracker>(options_, &plugins_, store_.get());
   RETURN_IF_ERROR(tracker_->Restore(), "restoring the master's state");
+  PipelineRunnerOptions pipeline_options;
+  pipeline_options.staging_dir = options_.pipeline_staging_dir;
+  pipeline_options.clock = options_.clock;
+  pipelines_ = std::make_unique<PipelineRunner>(pipeline_options, tracker_.get(),
+                                                store_.get());
+  RETURN_IF_ERROR(pipelines_->Restore(), "restoring the pipeline runs");
   worker_service_ =
       std::make_unique<MasterWorkerService>(tracker_.get(), &plugins_);
-  client_service_ = std::make_unique<MasterClientService>(tracker_.get());
+  client_service_ =
+      std::make_unique<MasterClientService>(tracker_.get(), pipelines_.get());
   return absl::OkStatus();
 }
 
@@ -50,6 +57,7 @@ absl::Status Master::Start() {
       tracker_->RunOutputWork(absl::Milliseconds(200));
     }
   });
+  pipelines_->Start();
   MR_LOG(INFO) << "master serving on " << address_;
   return absl::OkStatus();
 }
@@ -68,6 +76,7 @@ void Master::Shutdown() {
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (liveness_thread_.joinable()) liveness_thread_.join();
   if (output_thread_.joinable()) output_thread_.join();
+  pipelines_->Stop();
 }
 
 void Master::Wait() { stop_.WaitForNotification(); }

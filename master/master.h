@@ -18,6 +18,7 @@
 #include "master/master_options.h"
 #include "master/master_service.h"
 #include "master/master_store.h"
+#include "master/pipeline/pipeline_runner.h"
 #include "master/plugin_store.h"
 
 namespace mr {
@@ -45,6 +46,7 @@ class Master {
   PluginStore plugins_;
   std::unique_ptr<MasterStore> store_;
   std::unique_ptr<JobTracker> tracker_;
+  std::unique_ptr<PipelineRunner> pipelines_;
   std::unique_ptr<MasterWorkerService> worker_service_;
   std::unique_ptr<MasterClientService> client_service_;
   std::unique_ptr<grpc::Server> server_;

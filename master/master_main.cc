@@ -32,6 +32,10 @@ ABSL_FLAG(int64_t, heartbeat_timeout_ms,
 ABSL_FLAG(int64_t, job_retention_ms, mr::MasterOptions().job_retention_ms,
           "A finished job leaves the scheduler's working set this long after "
           "it ended (still shown by `mrctl list --all` and `mrctl status`).");
+ABSL_FLAG(std::string, pipeline_staging_dir, "",
+          "Where pipeline runs stage their data between steps: a directory "
+          "every worker can read and write (a shared volume when workers run "
+          "on other hosts). Default: STATE_DIR/pipeline-staging.");
 ABSL_FLAG(std::string, inject_crash_in_commit, "",
           "Test-only: before_swap or after_swap: the master SIGKILLs itself "
           "at that point of every job commit.");
@@ -58,6 +62,10 @@ int main(int argc, char** argv) {
   options.heartbeat_interval_ms = absl::GetFlag(FLAGS_heartbeat_interval_ms);
   options.heartbeat_timeout_ms = absl::GetFlag(FLAGS_heartbeat_timeout_ms);
   options.job_retention_ms = absl::GetFlag(FLAGS_job_retention_ms);
+  options.pipeline_staging_dir = absl::GetFlag(FLAGS_pipeline_staging_dir);
+  if (options.pipeline_staging_dir.empty() && !options.state_dir.empty()) {
+    options.pipeline_staging_dir = options.state_dir + "/pipeline-staging";
+  }
   options.inject_crash_in_commit = absl::GetFlag(FLAGS_inject_crash_in_commit);
   if (!options.inject_crash_in_commit.empty() &&
       options.inject_crash_in_commit != "before_swap" &&

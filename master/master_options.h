@@ -41,6 +41,11 @@ struct MasterOptions {
   // Default: 10 minutes.
   int64_t job_retention_ms = 10 * 60 * 1000;
 
+  // Where pipeline runs stage their data (master/pipeline/pipeline_runner.h):
+  // a directory every worker can read and write. Default: "" (pipelines
+  // are refused).
+  std::string pipeline_staging_dir;
+
   // Default: Clock::Real().
   Clock* clock = nullptr;
 

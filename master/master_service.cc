@@ -89,4 +89,27 @@ grpc::Status MasterClientService::ListWorkers(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status MasterClientService::RunPipeline(grpc::ServerContext*,
+                                             const mrpb::RunPipelineRequest* request,
+                                             mrpb::RunPipelineResponse* response) {
+  *response = pipelines_->Run(*request);
+  return grpc::Status::OK;
+}
+
+grpc::Status MasterClientService::GetPipelineRun(
+    grpc::ServerContext*, const mrpb::GetPipelineRunRequest* request,
+    mrpb::GetPipelineRunResponse* response) {
+  std::optional<mrpb::PipelineRun> run = pipelines_->Get(request->run_id());
+  response->set_found(run.has_value());
+  if (run) *response->mutable_run() = std::move(*run);
+  return grpc::Status::OK;
+}
+
+grpc::Status MasterClientService::ListPipelineRuns(
+    grpc::ServerContext*, const mrpb::ListPipelineRunsRequest*,
+    mrpb::ListPipelineRunsResponse* response) {
+  for (auto& run : pipelines_->List()) *response->add_runs() = std::move(run);
+  return grpc::Status::OK;
+}
+
 }  // namespace mr

@@ -7,6 +7,7 @@
 #define MR_MASTER_MASTER_SERVICE_H_
 
 #include "master/job_tracker.h"
+#include "master/pipeline/pipeline_runner.h"
 #include "master/plugin_store.h"
 #include "proto/client.grpc.pb.h"
 #include "proto/worker.grpc.pb.h"
@@ -43,8 +44,9 @@ class MasterWorkerService final : public mrpb::MasterWorkerService::Service {
 
 class MasterClientService final : public mrpb::MasterClientService::Service {
  public:
-  // Must outlive the service.
-  explicit MasterClientService(JobTracker* tracker) : tracker_(tracker) {}
+  // Both must outlive the service.
+  MasterClientService(JobTracker* tracker, PipelineRunner* pipelines)
+      : tracker_(tracker), pipelines_(pipelines) {}
 
   grpc::Status SubmitJob(grpc::ServerContext*,
                          const mrpb::SubmitJobRequest* request,
@@ -61,9 +63,19 @@ class MasterClientService final : public mrpb::MasterClientService::Service {
   grpc::Status ListWorkers(grpc::ServerContext*,
                            const mrpb::ListWorkersRequest*,
                            mrpb::ListWorkersResponse* response) override;
+  grpc::Status RunPipeline(grpc::ServerContext*,
+                           const mrpb::RunPipelineRequest* request,
+                           mrpb::RunPipelineResponse* response) override;
+  grpc::Status GetPipelineRun(grpc::ServerContext*,
+                              const mrpb::GetPipelineRunRequest* request,
+                              mrpb::GetPipelineRunResponse* response) override;
+  grpc::Status ListPipelineRuns(grpc::ServerContext*,
+                                const mrpb::ListPipelineRunsRequest*,
+                                mrpb::ListPipelineRunsResponse* response) override;
 
  private:
   JobTracker* const tracker_;
+  PipelineRunner* const pipelines_;
 };
 
 }  // namespace mr

@@ -26,6 +26,7 @@ absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 }
 
 constexpr char kQuarantinePrefix[] = "quarantine/";
+constexpr char kPipelinePrefix[] = "pipeline/";
 
 }  // namespace
 
@@ -104,6 +105,38 @@ absl::Status MasterStore::PutJob(const mrstate::JobRecord& job) {
   Batch batch;
   batch.PutJob(job);
   return Write(&batch);
+}
+
+absl::Status MasterStore::PutPipelineRun(const mrpb::PipelineRun& run) {
+  Batch batch;
+  batch.Put(absl::StrCat(kPipelinePrefix, run.run_id()), run);
+  return Write(&batch);
+}
+
+absl::StatusOr<std::vector<mrpb::PipelineRun>> MasterStore::LoadPipelineRuns() {
+  std::vector<mrpb::PipelineRun> runs;
+  std::vector<std::pair<std::string, std::string>> bad;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(kPipelinePrefix);
+       it->Valid() && it->key().starts_with(kPipelinePrefix); it->Next()) {
+    mrpb::PipelineRun run;
+    const std::string key = it->key().ToString();
+    if (!run.ParseFromString(it->value().ToString()) ||
+        key != absl::StrCat(kPipelinePrefix, run.run_id()) || run.run_id().empty()) {
+      bad.emplace_back(key, it->value().ToString());
+      continue;
+    }
+    runs.push_back(std::move(run));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading pipeline runs");
+  it.reset();
+  for (const auto& [key, value] : bad) {
+    MR_LOG(ERROR) << "pipeline run record " << EscapeName(key)
+                  << " does not parse or names another run; moved to "
+                  << kQuarantinePrefix << EscapeName(key) << " and left out";
+    if (absl::Status s = Quarantine(key, value); !s.ok()) return s;
+  }
+  return runs;
 }
 
 absl::Status MasterStore::PutTask(const std::string& job_id,

@@ -6,7 +6,9 @@
 // crash may lose the last writes).
 //
 // Keys: "ids", "job/<job id>", "task/<job id>/<M|R><index:08d>" (the
-// messages of proto/state.proto). A record that cannot be read, or that
+// messages of proto/state.proto), and "pipeline/<run id>" (a pipeline run,
+// mrpb::PipelineRun of proto/client.proto: the run's state is what its
+// status shows, so one message serves both). A record that cannot be read, or that
 // holds what no master writes (CheckJob(), CheckTask()), is moved to
 // "quarantine/<its key>" with an error logged that names it, and loading goes
 // on: no single record keeps the master down, and what Load() returns can be
@@ -26,6 +28,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "absl/status/statusor.h"
+#include "proto/client.pb.h"
 #include "proto/state.pb.h"
 
 namespace mr {
@@ -94,6 +97,13 @@ class MasterStore {
   absl::Status PutIds(const mrstate::MasterIds& ids);
   absl::Status PutJob(const mrstate::JobRecord& job);
   absl::Status PutTask(const std::string& job_id, const mrstate::TaskRecord& task);
+
+  // Pipeline runs (master/pipeline/pipeline_runner.h), under
+  // "pipeline/<run id>", apart from the job records: Load() leaves them out.
+  absl::Status PutPipelineRun(const mrpb::PipelineRun& run);
+  // Every stored run that parses and names itself by its key, in run id
+  // order; the others are quarantined like job records.
+  absl::StatusOr<std::vector<mrpb::PipelineRun>> LoadPipelineRuns();
 
   // Test-only: writes raw bytes under `key`, as a damaged store would hold.
   absl::Status PutRawForTest(const std::string& key, const std::string& bytes);

@@ -1,10 +1,12 @@
 #include "client/internal/command_line.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/job_limits.h"
@@ -96,6 +98,14 @@ commands:
   pipeline check FILE   checks a pipeline file (YAML: its steps, their
                         settings and dependencies) and prints its steps in
                         the order they run; needs no master
+  pipeline run FILE --date YYYY-MM-DD [--wait] [--json]
+                        runs the pipeline for that logical date on the
+                        cluster; --wait follows it to the end (exit 1 when
+                        it fails, e.g. at a quality gate)
+  pipeline status RUN [--json]
+                        each step's state, the rules' failures and samples,
+                        warnings, dead-letter files, what was loaded
+  pipeline list [--json] the pipeline runs, newest last
   help                  this text
 
 exit status: 0 success; 1 the job failed or was killed, or its checks
@@ -123,6 +133,9 @@ const char* CommandName(Command c) {
     case Command::kKill: return "kill";
     case Command::kWorkers: return "workers";
     case Command::kPipelineCheck: return "pipeline check";
+    case Command::kPipelineRun: return "pipeline run";
+    case Command::kPipelineStatus: return "pipeline status";
+    case Command::kPipelineList: return "pipeline list";
   }
   return "?";
 }
@@ -585,6 +598,73 @@ absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
   return absl::OkStatus();
 }
 
+// pipeline run FILE --date D [--wait] [--json]
+absl::Status ParsePipelineRun(FlagCursor* cur, const std::string& cwd,
+                              CommandLine* cl) {
+  while (!cur->Done()) {
+    if (!IsFlag(cur->Peek())) {
+      if (!cl->pipeline_file.empty()) return cur->Unexpected(cur->Peek());
+      const std::string file = cur->TakePositional();
+      if (file.empty()) return Usage("pipeline run needs a FILE");
+      cl->pipeline_file = MakeAbsolute(file, cwd);
+      continue;
+    }
+    std::string flag, inline_value;
+    bool has_inline;
+    cur->TakeFlag(&flag, &inline_value, &has_inline);
+    if (flag == "--date") {
+      std::string v = inline_value;
+      if (!has_inline) {
+        if (cur->Done() || IsFlag(cur->Peek())) return Usage("--date needs YYYY-MM-DD");
+        v = cur->TakePositional();
+      }
+      if (v.size() != 10 || v[4] != '-' || v[7] != '-' ||
+          !std::all_of(v.begin(), v.end(), [](char c) { return c == '-' || absl::ascii_isdigit(c); })) {
+        return Usage(absl::StrCat("--date must be YYYY-MM-DD, got '", v, "'"));
+      }
+      cl->date = v;
+    } else if (flag == "--wait") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      cl->wait = true;
+    } else if (flag == "--json") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      cl->json = true;
+    } else {
+      return cur->Unknown(flag);
+    }
+  }
+  if (cl->pipeline_file.empty()) return Usage("pipeline run needs a FILE");
+  if (cl->date.empty()) {
+    return Usage("pipeline run needs --date YYYY-MM-DD (the logical date to run)");
+  }
+  return absl::OkStatus();
+}
+
+// pipeline status RUN [--json]; pipeline list [--json]
+absl::Status ParsePipelineStatus(FlagCursor* cur, CommandLine* cl) {
+  const bool takes_run = cl->command == Command::kPipelineStatus;
+  while (!cur->Done()) {
+    if (!IsFlag(cur->Peek())) {
+      if (!takes_run || !cl->run_id.empty()) return cur->Unexpected(cur->Peek());
+      cl->run_id = cur->TakePositional();
+      if (cl->run_id.empty()) return Usage("a RUN id cannot be empty");
+      if (!IsValidUtf8(cl->run_id)) return Usage("a RUN id is UTF-8");
+      continue;
+    }
+    std::string flag, inline_value;
+    bool has_inline;
+    cur->TakeFlag(&flag, &inline_value, &has_inline);
+    if (flag == "--json") {
+      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
+      cl->json = true;
+    } else {
+      return cur->Unknown(flag);
+    }
+  }
+  if (takes_run && cl->run_id.empty()) return Usage("pipeline status needs a RUN id");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<CommandLine> ParseCommandLine(
@@ -634,17 +714,26 @@ absl::StatusOr<CommandLine> ParseCommandLine(
   } else if (name == "workers") {
     cl.command = Command::kWorkers;
   } else if (name == "pipeline") {
-    if (rest.size() < 2 || rest[1] != "check") {
-      return Usage(absl::StrCat(
-          "unknown pipeline command '", rest.size() < 2 ? "" : rest[1],
-          "' (check; run, status and list come with the pipeline runner)"));
+    const std::string sub = rest.size() < 2 ? "" : rest[1];
+    if (sub == "check") {
+      if (rest.size() != 3 || IsFlag(rest[2]) || rest[2].empty()) {
+        return Usage("pipeline check needs one FILE");
+      }
+      cl.command = Command::kPipelineCheck;
+      cl.pipeline_file = MakeAbsolute(rest[2], cwd);
+      return cl;
     }
-    if (rest.size() != 3 || IsFlag(rest[2]) || rest[2].empty()) {
-      return Usage("pipeline check needs one FILE");
+    if (sub == "run") {
+      cl.command = Command::kPipelineRun;
+    } else if (sub == "status") {
+      cl.command = Command::kPipelineStatus;
+    } else if (sub == "list") {
+      cl.command = Command::kPipelineList;
+    } else {
+      return Usage(absl::StrCat("unknown pipeline command '", sub,
+                                "' (check, run, status or list)"));
     }
-    cl.command = Command::kPipelineCheck;
-    cl.pipeline_file = MakeAbsolute(rest[2], cwd);
-    return cl;
+    rest.erase(rest.begin());  // the flags parse below, after "pipeline X"
   } else {
     return Usage(
         absl::StrCat("unknown command '", name, "' (try 'mrctl help')"));
@@ -666,6 +755,13 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     case Command::kList:
     case Command::kWorkers:
       s = ParseSimple(&cur, /*takes_job=*/false, /*takes_json=*/true, &cl);
+      break;
+    case Command::kPipelineRun:
+      s = ParsePipelineRun(&cur, cwd, &cl);
+      break;
+    case Command::kPipelineStatus:
+    case Command::kPipelineList:
+      s = ParsePipelineStatus(&cur, &cl);
       break;
     case Command::kHelp:
     case Command::kPipelineCheck:

@@ -19,7 +19,8 @@ namespace mr {
 namespace client_internal {
 
 enum class Command {
-  kHelp, kSubmit, kStatus, kList, kKill, kWorkers, kPipelineCheck
+  kHelp, kSubmit, kStatus, kList, kKill, kWorkers, kPipelineCheck,
+  kPipelineRun, kPipelineStatus, kPipelineList
 };
 
 struct CommandLine {
@@ -49,8 +50,13 @@ struct CommandLine {
   // status, kill.
   std::string job_id;
 
-  // pipeline check: the pipeline file, absolute.
+  // pipeline check, pipeline run: the pipeline file, absolute.
   std::string pipeline_file;
+  // pipeline run: the logical date (--date YYYY-MM-DD; the master checks
+  // it is a calendar date). `wait` and `json` apply too.
+  std::string date;
+  // pipeline status.
+  std::string run_id;
 };
 
 // Parses `args` (argv without argv[0]). `env_master` is $MR_MASTER (null or

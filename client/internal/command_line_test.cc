@@ -118,11 +118,48 @@ TEST(CommandLineTest, PipelineCheckNeedsAFileAndNoMaster) {
   EXPECT_EQ(Error({"pipeline", "check", "--json"}),
             "pipeline check needs one FILE");
   EXPECT_EQ(Error({"pipeline"}),
-            "unknown pipeline command '' (check; run, status and list come "
-            "with the pipeline runner)");
+            "unknown pipeline command '' (check, run, status or list)");
   EXPECT_EQ(Error({"pipeline", "run\x1b"}),
-            "unknown pipeline command 'run\\x1b' (check; run, status and list "
-            "come with the pipeline runner)");
+            "unknown pipeline command 'run\\x1b' (check, run, status or list)");
+}
+
+TEST(CommandLineTest, PipelineRunStatusAndList) {
+  absl::StatusOr<CommandLine> cl = Parse(
+      {"--master", "h:1", "pipeline", "run", "p.yaml", "--date", "2026-11-01", "--wait"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kPipelineRun);
+  EXPECT_EQ(cl->pipeline_file, std::string(kCwd) + "/p.yaml");
+  EXPECT_EQ(cl->date, "2026-11-01");
+  EXPECT_TRUE(cl->wait);
+  EXPECT_FALSE(cl->json);
+  cl = Parse({"--master", "h:1", "pipeline", "run", "--date=2026-11-01", "/p.yaml", "--json"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->pipeline_file, "/p.yaml");
+  EXPECT_TRUE(cl->json);
+  EXPECT_EQ(Error({"--master", "h:1", "pipeline", "run", "p.yaml"}),
+            "pipeline run needs --date YYYY-MM-DD (the logical date to run)");
+  EXPECT_EQ(Error({"--master", "h:1", "pipeline", "run", "--date", "2026-11-01"}),
+            "pipeline run needs a FILE");
+  EXPECT_EQ(Error({"--master", "h:1", "pipeline", "run", "p", "--date", "11/01/2026"}),
+            "--date must be YYYY-MM-DD, got '11/01/2026'");
+  EXPECT_EQ(Error({"--master", "h:1", "pipeline", "run", "p", "--date"}),
+            "--date needs YYYY-MM-DD");
+  EXPECT_EQ(Error({"--master", "h:1", "pipeline", "run", "p", "q", "--date", "2026-11-01"}),
+            "unexpected argument 'q' for pipeline run");
+  EXPECT_EQ(Error({"pipeline", "run", "p", "--date", "2026-11-01"}),
+            "no master given: use --master HOST:PORT or set MR_MASTER");
+
+  cl = Parse({"--master", "h:1", "pipeline", "status", "run-000003", "--json"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kPipelineStatus);
+  EXPECT_EQ(cl->run_id, "run-000003");
+  EXPECT_TRUE(cl->json);
+  EXPECT_EQ(Error({"--master", "h:1", "pipeline", "status"}), "pipeline status needs a RUN id");
+  cl = Parse({"--master", "h:1", "pipeline", "list"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kPipelineList);
+  EXPECT_EQ(Error({"--master", "h:1", "pipeline", "list", "x"}),
+            "unexpected argument 'x' for pipeline list");
 }
 
 TEST(CommandLineTest, Help) {

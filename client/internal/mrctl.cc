@@ -1,6 +1,7 @@
 #include "client/internal/mrctl.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -8,7 +9,9 @@
 #include "absl/strings/strip.h"
 #include "client/internal/job_report.h"
 #include "client/internal/json_writer.h"
+#include "client/internal/pipeline_report.h"
 #include "client/internal/progress_printer.h"
+#include "common/file_util.h"
 #include "common/names.h"
 #include "common/pipeline_spec.h"
 
@@ -31,6 +34,9 @@ int Mrctl::Run(const CommandLine& cl) {
     case Command::kKill: return Kill(cl);
     case Command::kWorkers: return Workers(cl);
     case Command::kPipelineCheck: return PipelineCheck(cl);
+    case Command::kPipelineRun: return PipelineRun(cl);
+    case Command::kPipelineStatus: return PipelineStatus(cl);
+    case Command::kPipelineList: return PipelineList(cl);
     case Command::kHelp: break;
   }
   *out_ << UsageText();
@@ -157,6 +163,67 @@ int Mrctl::PipelineCheck(const CommandLine& cl) {
     *out_ << line << "\n";
   }
   *out_ << std::flush;
+  return kExitOk;
+}
+
+// Checks the file here first (its errors name lines the user can open),
+// then sends its text: the master runs what it was sent, whatever happens
+// to the file later.
+int Mrctl::PipelineRun(const CommandLine& cl) {
+  absl::StatusOr<PipelineSpec> spec = LoadPipelineFile(cl.pipeline_file);
+  if (!spec.ok()) {
+    *err_ << "mrctl: " << spec.status().message() << "\n" << std::flush;
+    return kExitUsage;
+  }
+  absl::StatusOr<std::string> yaml = ReadFileToString(cl.pipeline_file);
+  if (!yaml.ok()) return Fail(yaml.status());
+  absl::StatusOr<mrpb::RunPipelineResponse> r =
+      client_->RunPipeline(*yaml, cl.pipeline_file, cl.date, cl.request_id);
+  if (!r.ok()) return Fail(r.status());
+  if (r->error() != mrpb::RunPipelineResponse::OK) {
+    return Refuse(absl::StrCat("pipeline run refused (",
+                               mrpb::RunPipelineResponse::Error_Name(r->error()),
+                               "): ", EscapeName(r->message())));
+  }
+  if (!cl.wait) {
+    *out_ << (cl.json ? ToJson(*r) : r->run_id() + "\n") << std::flush;
+    return kExitOk;
+  }
+  *err_ << "started " << r->run_id() << " (" << EscapeName(spec->name) << " for "
+        << cl.date << ")\n" << std::flush;
+  // One line per step state change.
+  std::map<std::string, mrpb::PipelineState> seen;
+  absl::StatusOr<mrpb::PipelineRun> done = client_->WaitForPipelineRun(
+      r->run_id(), options_.poll_interval, [&](const mrpb::PipelineRun& run) {
+        for (const mrpb::PipelineStepStatus& s : run.steps()) {
+          auto [it, added] = seen.emplace(s.name(), s.state());
+          if (!added && it->second == s.state()) continue;
+          it->second = s.state();
+          if (s.state() == mrpb::PIPELINE_PENDING && s.tries() == 0) continue;
+          *err_ << "  " << EscapeName(s.name()) << ": " << PipelineStateName(s.state());
+          if (!s.error().empty()) *err_ << ": " << EscapeName(s.error());
+          *err_ << "\n" << std::flush;
+        }
+      });
+  if (!done.ok()) return Fail(done.status());
+  *out_ << (cl.json ? ToJson(*done) : FormatPipelineRun(*done, clock_->WallMs()))
+        << std::flush;
+  return done->state() == mrpb::PIPELINE_SUCCEEDED ? kExitOk : kExitJobFailed;
+}
+
+int Mrctl::PipelineStatus(const CommandLine& cl) {
+  absl::StatusOr<mrpb::GetPipelineRunResponse> r = client_->GetPipelineRun(cl.run_id);
+  if (!r.ok()) return Fail(r.status());
+  if (!r->found()) return Refuse(absl::StrCat("no pipeline run ", cl.run_id));
+  *out_ << (cl.json ? ToJson(r->run()) : FormatPipelineRun(r->run(), clock_->WallMs()))
+        << std::flush;
+  return kExitOk;
+}
+
+int Mrctl::PipelineList(const CommandLine& cl) {
+  absl::StatusOr<mrpb::ListPipelineRunsResponse> r = client_->ListPipelineRuns();
+  if (!r.ok()) return Fail(r.status());
+  *out_ << (cl.json ? ToJson(*r) : FormatPipelineRunTable(*r)) << std::flush;
   return kExitOk;
 }
 

@@ -59,6 +59,9 @@ class Mrctl {
   int Kill(const CommandLine& cl);
   int Workers(const CommandLine& cl);
   int PipelineCheck(const CommandLine& cl);
+  int PipelineRun(const CommandLine& cl);
+  int PipelineStatus(const CommandLine& cl);
+  int PipelineList(const CommandLine& cl);
 
   // Prints a failed call's status to stderr; returns the exit code.
   int Fail(const absl::Status& status);

@@ -239,6 +239,17 @@ std::vector<std::string> Render(const CommandLine& cl) {
     case Command::kPipelineCheck:
       args.insert(args.end(), {"pipeline", "check", cl.pipeline_file});
       break;
+    case Command::kPipelineRun:
+      args.insert(args.end(), {"pipeline", "run", cl.pipeline_file,
+                               absl::StrCat("--date=", cl.date)});
+      if (cl.wait) args.push_back("--wait");
+      break;
+    case Command::kPipelineStatus:
+      args.insert(args.end(), {"pipeline", "status", cl.run_id});
+      break;
+    case Command::kPipelineList:
+      args.insert(args.end(), {"pipeline", "list"});
+      break;
   }
   if (cl.all) args.push_back("--all");
   if (cl.json) args.push_back("--json");
@@ -258,6 +269,7 @@ void CheckSame(const CommandLine& a, const CommandLine& b,
   FUZZ_CHECK(a.request_id == b.request_id) << line;
   FUZZ_CHECK(a.job_id == b.job_id) << line;
   FUZZ_CHECK(a.pipeline_file == b.pipeline_file) << line;
+  FUZZ_CHECK(a.date == b.date && a.run_id == b.run_id) << line;
 }
 
 void Check(const std::vector<std::string>& args, const char* env_master,
@@ -282,7 +294,11 @@ void Check(const std::vector<std::string>& args, const char* env_master,
   FUZZ_CHECK(!cl->master.empty() || cl->command == Command::kPipelineCheck)
       << line;
   FUZZ_CHECK(cl->pipeline_file.empty() ==
-             (cl->command != Command::kPipelineCheck))
+             (cl->command != Command::kPipelineCheck &&
+              cl->command != Command::kPipelineRun))
+      << line;
+  FUZZ_CHECK(cl->date.empty() == (cl->command != Command::kPipelineRun)) << line;
+  FUZZ_CHECK(cl->run_id.empty() == (cl->command != Command::kPipelineStatus))
       << line;
   FUZZ_CHECK(cl->pipeline_file.empty() || cl->pipeline_file[0] == '/') << line;
   switch (cl->command) {
