@@ -35,12 +35,12 @@ done
 "$REPO/deploy/build.sh"
 
 # Stop what an earlier run left, then start afresh.
-"$CLUSTER" stop --root "$ROOT" --bin "$BIN" 2>/dev/null || true
+"$CLUSTER" stop --root "$ROOT/cluster" --bin "$BIN" 2>/dev/null || true
 if [[ -f "$ROOT/pg/data/postmaster.pid" ]]; then
   as_pg() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
   as_pg "$PGBIN/pg_ctl" -D "$ROOT/pg/data" -m fast stop >/dev/null 2>&1 || true
 fi
-rm -rf "$ROOT"
+rm -rf "$ROOT"/cluster "$ROOT"/pg "$ROOT"/raw "$ROOT"/warehouse  # only what this script makes
 mkdir -p "$ROOT"
 ROOT=$(cd "$ROOT" && pwd)
 
@@ -54,7 +54,7 @@ as_pg "$PGBIN/initdb" -D "$ROOT/pg/data" -U postgres --auth=trust -E UTF8 --loca
 as_pg "$PGBIN/pg_ctl" -D "$ROOT/pg/data" -l "$ROOT/pg/postgres.log" -w \
   -o "-p $PORT -k $ROOT/pg -c listen_addresses=127.0.0.1" start >/dev/null
 stop_all() {
-  "$CLUSTER" stop --root "$ROOT" --bin "$BIN" || true
+  "$CLUSTER" stop --root "$ROOT/cluster" --bin "$BIN" || true
   as_pg "$PGBIN/pg_ctl" -D "$ROOT/pg/data" -m fast stop >/dev/null || true
 }
 if ((KEEP == 0)); then trap stop_all EXIT; fi
@@ -114,7 +114,7 @@ psql -c "SELECT * FROM daily_revenue ORDER BY dt, country"
 echo "== dead letters of the last run"
 cat "$ROOT"/cluster/master/pipeline-staging/orders_daily/$DATE/run-000002/orders_ok/dead_letter-r-*
 echo
-echo "== the warehouse: $(cat "$ROOT"/warehouse/orders/dt=$DATE/* | wc -l) orders in $ROOT/warehouse/orders/dt=$DATE/"
+echo "== the warehouse: $(cat "$ROOT"/warehouse/orders/dt=$DATE/part-* | wc -l) orders in $ROOT/warehouse/orders/dt=$DATE/"
 mrctl pipeline list
 if ((KEEP)); then
   echo "Still running: the cluster (master $MASTER; deploy/local/cluster.sh stop --root $ROOT/cluster)"
