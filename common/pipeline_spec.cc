@@ -70,6 +70,7 @@ class Parser {
   absl::Status ParseRule(const YAML::Node& node, PipelineStep* step);
   absl::Status ParseTransform(const YAML::Node& node, PipelineStep* step);
   absl::Status ParseJoin(const YAML::Node& node, PipelineStep* step);
+  absl::Status ParseJob(const YAML::Node& node, PipelineStep* step);
   absl::Status ParseAggregate(const YAML::Node& node, PipelineStep* step);
   absl::Status ParseRenameSelect(const YAML::Node& transform, PipelineStep* step);
   absl::StatusOr<PipelineStep::Transform::Comparison> Comparison(
@@ -585,11 +586,21 @@ absl::Status Parser::ParseRule(const YAML::Node& node, PipelineStep* step) {
 absl::Status Parser::ParseTransform(const YAML::Node& node, PipelineStep* step) {
   if (absl::Status s = CheckKeys(node, "transform",
                                  {"input", "select", "rename", "cast", "filter",
-                                  "dedupe", "join", "aggregate"});
+                                  "dedupe", "join", "aggregate", "job"});
       !s.ok()) {
     return s;
   }
   PipelineStep::Transform& t = step->transform;
+  if (node["job"]) {
+    for (const char* other : {"select", "rename", "cast", "filter", "dedupe", "join",
+                              "aggregate"}) {
+      if (node[other]) {
+        return Error(node[other], absl::StrCat("a transform with a job has no ", other,
+                                               " (put it in a step of its own)"));
+      }
+    }
+    if (absl::Status s = ParseJob(node["job"], step); !s.ok()) return s;
+  }
   if (static_cast<bool>(node["input"]) == static_cast<bool>(node["join"])) {
     return Error(node, "transform needs exactly one of input and join");
   }
@@ -665,6 +676,38 @@ absl::Status Parser::ParseTransform(const YAML::Node& node, PipelineStep* step) 
     if (absl::Status s = ParseAggregate(node["aggregate"], step); !s.ok()) return s;
   }
   return ParseRenameSelect(node, step);
+}
+
+absl::Status Parser::ParseJob(const YAML::Node& node, PipelineStep* step) {
+  if (absl::Status s = CheckKeys(node, "job", {"app", "params", "reduces"}); !s.ok()) {
+    return s;
+  }
+  if (!node["app"]) return Error(node, "job needs app (a built-in app, such as wordcount)");
+  PipelineStep::Transform::Job job;
+  absl::StatusOr<std::string> app = Name(node["app"], "app");
+  if (!app.ok()) return app.status();
+  job.app = *app;
+  if (node["params"]) {
+    const YAML::Node params = node["params"];
+    if (!params.IsMap()) return Error(params, "params must map each name to its value");
+    for (const auto& kv : params) {
+      absl::StatusOr<std::string> key = Scalar(kv.first, "param name");
+      if (!key.ok()) return key.status();
+      absl::StatusOr<std::string> value = Scalar(kv.second, "param value");
+      if (!value.ok()) return value.status();
+      job.params.emplace_back(*key, *value);
+    }
+  }
+  if (node["reduces"]) {
+    absl::StatusOr<double> r = Number(node["reduces"], "reduces");
+    if (!r.ok()) return r.status();
+    if (*r < 1 || *r > 10000 || *r != static_cast<double>(static_cast<int>(*r))) {
+      return Error(node["reduces"], "reduces must be an integer from 1 to 10000");
+    }
+    job.reduces = static_cast<uint32_t>(*r);
+  }
+  step->transform.job = job;
+  return absl::OkStatus();
 }
 
 absl::Status Parser::ParseJoin(const YAML::Node& join, PipelineStep* step) {

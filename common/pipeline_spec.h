@@ -130,6 +130,17 @@ struct PipelineStep {
       std::string count;  // the name of the row count's column; "" for none
     };
 
+    // A job of its own: a built-in app (wordcount, grep, streaming, ...)
+    // run over the input step's rows, with its parameters ({{dt}}
+    // replaced) and reduces (0: the engine's default). Its output is the
+    // step's staged table: each record (key, value) one row
+    // {"key": ..., "value": ...}. Alone in its step (no other operation).
+    struct Job {
+      std::string app;
+      std::vector<std::pair<std::string, std::string>> params;
+      uint32_t reduces = 0;
+    };
+
     std::string input;            // the step read, when there is no join
     std::optional<Join> join;
     std::vector<Comparison> filter;
@@ -138,6 +149,7 @@ struct PipelineStep {
     std::optional<Aggregate> aggregate;
     std::vector<std::pair<std::string, std::string>> rename;  // old, new
     std::vector<std::string> select;  // empty: every column
+    std::optional<Job> job;
   };
   Transform transform;
 

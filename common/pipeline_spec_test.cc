@@ -364,5 +364,48 @@ TEST(PipelineSpecTest, AMissingFileIsNotFoundNamingIt) {
             "directory");
 }
 
+TEST(PipelineSpecTest, AJobStepRunsAnAppWithItsParams) {
+  const std::string yaml = R"yaml(pipeline: words
+partition: {column: dt, timezone: UTC}
+steps:
+  - name: books
+    extract: {files: "/data/books/dt={{dt}}/*.txt", format: text}
+  - name: counts
+    transform:
+      input: books
+      job: {app: grep, params: {pattern: "dt={{dt}}", ignore_case: "true"}, reduces: 3}
+)yaml";
+  absl::StatusOr<PipelineSpec> spec = ParsePipeline(yaml, "w.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const PipelineStep& step = spec->steps[1];
+  ASSERT_TRUE(step.transform.job.has_value());
+  EXPECT_EQ(step.transform.job->app, "grep");
+  EXPECT_EQ(step.transform.job->params,
+            (std::vector<std::pair<std::string, std::string>>{{"pattern", "dt={{dt}}"},
+                                                              {"ignore_case", "true"}}));
+  EXPECT_EQ(step.transform.job->reduces, 3u);
+  EXPECT_EQ(step.transform.input, "books");
+
+  auto with = [&](const std::string& job) {
+    std::string y = yaml;
+    const std::string from =
+        "job: {app: grep, params: {pattern: \"dt={{dt}}\", ignore_case: \"true\"}, reduces: 3}";
+    y.replace(y.find(from), from.size(), job);
+    return Error(y);
+  };
+  EXPECT_EQ(with("job: {params: {a: b}}"),
+            "p.yaml:9:12: step 'counts': job needs app (a built-in app, such as wordcount)");
+  EXPECT_EQ(with("job: {app: grep, reduces: 0}"),
+            "p.yaml:9:33: step 'counts': reduces must be an integer from 1 to 10000");
+  EXPECT_EQ(with("job: {app: grep, params: [a]}"),
+            "p.yaml:9:32: step 'counts': params must map each name to its value");
+  EXPECT_EQ(with("job: {app: grep, mappers: 2}"),
+            "p.yaml:9:24: step 'counts': unknown key 'mappers' in job (expected one of: app, "
+            "params, reduces)");
+  EXPECT_EQ(with("job: {app: grep}\n      filter: \"a > 1\""),
+            "p.yaml:10:15: step 'counts': a transform with a job has no filter (put it in a "
+            "step of its own)");
+}
+
 }  // namespace
 }  // namespace mr

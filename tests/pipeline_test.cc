@@ -535,6 +535,48 @@ TEST_F(PipelineTest, RefusalsAreOneLineWithTheReason) {
                                 "already running as run-000001"));
 }
 
+TEST_F(PipelineTest, ABuiltInAppIsAStep) {
+  // Word count as a pipeline step over text files, its rows loaded into
+  // the files warehouse (Hive-style: the date is in the directory's name,
+  // not added to rows that lack it).
+  const std::string books = absl::StrCat(raw_, "/books/dt=", kDate);
+  ASSERT_TRUE(MakeDirs(books).ok());
+  ASSERT_TRUE(WriteFileAtomically(books + "/a.txt", "the cat the dog\nthe end\n").ok());
+  const std::string yaml = absl::StrCat(R"Y(pipeline: words
+partition: {column: dt, timezone: UTC}
+steps:
+  - name: books
+    extract: {files: ")Y", raw_, R"Y(/books/dt={{dt}}/*.txt", format: text}
+  - name: counts
+    transform: {input: books, job: {app: wordcount, reduces: 2}}
+  - name: load_counts
+    load:
+      input: counts
+      files: {path: ")Y", warehouse_, R"Y(/words", format: jsonl, mode: overwrite_partition}
+)Y");
+  const std::string file = absl::StrCat(cluster_->root_dir(), "/words.yaml");
+  ASSERT_TRUE(WriteFileAtomically(file, yaml).ok());
+  absl::StatusOr<CommandResult> r =
+      cluster_->RunMrctl({"pipeline", "run", file, "--date", kDate, "--wait"});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->out << r->err << cluster_->LogTails();
+  std::vector<std::string> lines;
+  const std::string dir = absl::StrCat(warehouse_, "/words/dt=", kDate);
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!absl::StartsWith(e.path().filename().string(), "part-")) continue;
+    for (absl::string_view l :
+         absl::StrSplit(*ReadFileToString(e.path().string()), '\n', absl::SkipEmpty())) {
+      lines.emplace_back(l);
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       R"({"key":"cat","value":"1"})",
+                       R"({"key":"dog","value":"1"})",
+                       R"({"key":"end","value":"1"})",
+                       R"({"key":"the","value":"3"})"}));
+}
+
 }  // namespace
 }  // namespace test
 }  // namespace mr

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "apps/pipeline/plan.h"
 #include "apps/pipeline/transform.h"
 #include "common/names.h"
@@ -43,6 +44,38 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   return absl::StrCat(dir, "/", name);
 }
 
+// A transform with a job: that app over the input, as it is (any format),
+// writing JSON Lines rows {"key": K, "value": V}.
+absl::StatusOr<mrpb::JobSpec> JobStep(const PipelineStep& step, const StepContext& ctx) {
+  const PipelineStep::Transform::Job& j = *step.transform.job;
+  auto it = ctx.inputs.find(step.transform.input);
+  if (it == ctx.inputs.end() || it->second.inputs.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "transform step '", step.name, "': input '", step.transform.input,
+        "' has no staged data to read"));
+  }
+  mrpb::JobSpec job;
+  job.set_app(j.app);
+  for (const std::string& in : it->second.inputs) {
+    job.add_inputs(in);
+    *job.add_input_formats() = it->second.format;
+  }
+  for (const auto& [key, value] : j.params) {
+    mrpb::Param* p = job.add_params();
+    p->set_key(key);
+    p->set_value(absl::StrReplaceAll(value, {{"{{dt}}", ctx.dt}}));
+  }
+  mrpb::Param* dt = job.add_params();
+  dt->set_key("dt");
+  dt->set_value(ctx.dt);
+  job.set_num_reduces(j.reduces > 0 ? j.reduces : ctx.num_reduces);
+  job.set_output_format(mrpb::OUTPUT_JSONL);
+  job.set_output_dir(ctx.output_dir);
+  job.set_overwrite(true);
+  job.set_name(absl::StrCat(ctx.run_id, "/", step.name, "/", j.app));
+  return job;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<mrpb::JobSpec>> PlanTransform(const PipelineSpec& spec,
@@ -55,6 +88,11 @@ absl::StatusOr<std::vector<mrpb::JobSpec>> PlanTransform(const PipelineSpec& spe
                      StepKindName(step.kind), " step, not a transform step"));
   }
   const PipelineStep::Transform& t = step.transform;
+  if (t.job) {
+    absl::StatusOr<mrpb::JobSpec> job = JobStep(step, ctx);
+    if (!job.ok()) return job.status();
+    return std::vector<mrpb::JobSpec>{*std::move(job)};
+  }
   // What the first job reads: the left side, then the right one, for a
   // join (the job tells them apart by input index: "left_inputs").
   std::vector<const StagedInput*> first;

@@ -173,12 +173,12 @@ void PipelineRunner::Start() {
 void PipelineRunner::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
-  std::vector<std::thread> threads;
+  std::vector<std::pair<std::thread, std::shared_ptr<const bool>>> threads;
   {
     absl::MutexLock lock(&mu_);
     threads.swap(native_threads_);
   }
-  for (std::thread& t : threads) t.join();
+  for (auto& [thread, done] : threads) thread.join();
 }
 
 void PipelineRunner::Loop() {
@@ -281,6 +281,14 @@ std::vector<mrpb::PipelineRun> PipelineRunner::List() {
 
 void PipelineRunner::AdvanceAll() {
   absl::MutexLock lock(&mu_);
+  for (auto it = native_threads_.begin(); it != native_threads_.end();) {
+    if (*it->second) {
+      it->first.join();
+      it = native_threads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   std::vector<std::string> ids;
   for (const auto& [id, active] : active_) ids.push_back(id);
   for (const std::string& id : ids) {
@@ -720,12 +728,15 @@ void PipelineRunner::StartNative(Active* active, int i) {
   const mrpb::PipelineRun run = *active->run;
   const PipelineSpec spec = active->spec;
   const PipelineStep step = spec.steps[i];
-  native_threads_.emplace_back([this, slot, run, spec, step] {
+  auto finished = std::make_shared<bool>(false);
+  std::thread thread([this, slot, finished, run, spec, step] {
     NativeResult result = RunNative(run, spec, step);
     absl::MutexLock lock(&mu_);
     slot->result = std::move(result);
     slot->done = true;
+    *finished = true;
   });
+  native_threads_.emplace_back(std::move(thread), finished);
 }
 
 PipelineRunner::NativeResult PipelineRunner::RunNative(const mrpb::PipelineRun& run,

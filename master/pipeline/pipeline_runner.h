@@ -13,11 +13,14 @@
 //     on the cluster, one after the other, each writing a staged table under
 //     the run's staging area: STAGING/<pipeline>/<dt>/<run id>/<step>/;
 //   - extract from PostgreSQL and the loads run in the master, each on a
-//     thread of its own (master/pipeline/loads.h);
+//     thread of its own (master/pipeline/postgres_load.h,
+//     postgres_extract.h, file_load.h);
 //   - a failed try is retried after retry_delay, doubled at every try, up to
-//     `retries` times; a try running longer than `timeout` is killed and
-//     counts as failed. Errors that no retry can mend (a quality gate, a
-//     pipeline that does not compile to jobs) fail the step at once.
+//     `retries` times; a try of jobs running longer than `timeout` is killed
+//     and counts as failed (a try running in the master is not cut short:
+//     PostgreSQL's own statement_timeout, in the DSN's options, bounds it).
+//     Errors that no retry can mend (a quality gate, a pipeline that does
+//     not compile to jobs) fail the step at once.
 // A validate step ends with its quality gate: per rule the failing rows
 // (from the job's counters) and a few samples (from its dead-letter files),
 // the table rules (row_count against the last successful run's count,
@@ -80,7 +83,8 @@ class PipelineRunner {
   // Loads the stored runs; running ones resume once Start() is called.
   absl::Status Restore();
   void Start();
-  // Stops the thread and waits for steps running in the master.
+  // Stops the thread and waits for steps running in the master (a load
+  // blocked in PostgreSQL holds the master's shutdown until it ends).
   void Stop();
 
   mrpb::RunPipelineResponse Run(const mrpb::RunPipelineRequest& request);
@@ -136,7 +140,10 @@ class PipelineRunner {
   std::map<std::string, std::unique_ptr<Active>> active_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> requests_ ABSL_GUARDED_BY(mu_);  // id -> run
   uint64_t next_run_seq_ ABSL_GUARDED_BY(mu_) = 1;
-  std::vector<std::thread> native_threads_ ABSL_GUARDED_BY(mu_);
+  // Threads of steps running in the master, with their slot: joined once
+  // their slot says done (the thread then no longer needs mu_), or by Stop().
+  std::vector<std::pair<std::thread, std::shared_ptr<const bool>>> native_threads_
+      ABSL_GUARDED_BY(mu_);
 
   absl::Notification stop_;
   std::thread thread_;
