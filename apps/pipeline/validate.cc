@@ -107,6 +107,13 @@ constexpr char kSpreadKeyTag = 's';
 // the failures' rules are counted.
 constexpr char kPassing = 'P';
 constexpr char kFull = 'F';
+// A passing row checked for uniqueness, with dead_letter, from an
+// uncompressed file: kPassingAt, varint record size, then its JSON. The
+// reduce finds its file and offset in the key, and reads its record back
+// from the file (and counts its line) only when it turns out a duplicate,
+// which is rare: so the shuffle does not carry every row's text twice, nor
+// the map count every row's line.
+constexpr char kPassingAt = 'A';
 
 void PutVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
@@ -164,6 +171,10 @@ struct PipelineValidate::ShuffledRow {
   std::string_view json;
   std::string_view record;
   std::vector<std::pair<int, std::string_view>> failures;  // rule, label
+  // kPassingAt: the record's size; its file, offset, text and line are
+  // found by the reduce (ReduceRow()).
+  bool at = false;
+  uint64_t record_size = 0;
 
   // False when `value` is not an encoded row.
   bool Decode(std::string_view value) {
@@ -171,9 +182,18 @@ struct PipelineValidate::ShuffledRow {
     if (value.empty()) return false;
     const char tag = value.front();
     value.remove_prefix(1);
+    at = false;
     if (tag == kPassing) {
       file = record = {};
       offset = line = 0;
+      json = value;
+      return true;
+    }
+    if (tag == kPassingAt) {
+      file = record = {};
+      offset = line = 0;
+      at = true;
+      if (!GetVarint(&value, &record_size)) return false;
       json = value;
       return true;
     }
@@ -258,6 +278,7 @@ std::string PipelineValidate::Setup(const std::map<std::string, std::string>& pa
   rule_failures_.assign(num_rules_ + 1, 0);
   row_seen_.assign(num_rules_ + 1, 0);
   lines_ = std::make_unique<LineCounter>();
+  map_only_ = unique_ == nullptr;
   return {};
 }
 
@@ -487,10 +508,28 @@ void PipelineValidate::Map(const InputRecord& record, Context& ctx) {
     json_.clear();
   }
   value_.clear();
+  if (map_only_) {
+    ShuffledRow row;
+    row.file = record.file;
+    row.offset = record.offset;
+    row.json = json_;
+    row.record = record.line;
+    for (const Failure& f : failures_) row.failures.emplace_back(f.rule, f.label);
+    if (!passing && dead_letter_) row.line = lines_->LineOf(record.file, record.offset);
+    ReduceRow(row, false, ctx);
+    return;
+  }
   // A passing row needs nothing more, unless it may turn out a duplicate
   // whose dead letter the reduce writes.
   if (passing && !(keyed && dead_letter_)) {
     value_.push_back(kPassing);
+    value_.append(json_);
+    ctx.Emit(key_, value_);
+    return;
+  }
+  if (passing && InputCodecOf(record.file) == InputCodec::kNone) {
+    value_.push_back(kPassingAt);
+    PutVarint(record.line.size(), &value_);
     value_.append(json_);
     ctx.Emit(key_, value_);
     return;
@@ -536,8 +575,59 @@ void PipelineValidate::Reduce(std::string_view key, ValueIterator& values,
       ctx.Fail("pipeline_validate: a shuffled row is corrupt");
       return;
     }
-    ReduceRow(*row_, unique_group && !first, ctx);
+    const bool duplicate = unique_group && !first;
+    std::string file, record;
+    if (row_->at && duplicate && dead_letter_) {
+      // Its place is in its own key (see Map()): after the unique columns'
+      // fields, the file and the offset.
+      std::string_view k = values.key();
+      k.remove_prefix(std::min<size_t>(1, k.size()));
+      for (size_t i = 0; i < unique_->columns.size(); ++i) {
+        k.remove_prefix(OrderedStringFieldSize(k));
+      }
+      file = DecodeOrderedString(k);
+      k.remove_prefix(OrderedStringFieldSize(k));
+      uint64_t offset = 0;
+      for (size_t i = 0; i < 8 && i < k.size(); ++i) {
+        offset = (offset << 8) | static_cast<unsigned char>(k[i]);
+      }
+      if (absl::Status s = ReadRecord(file, offset, row_->record_size, &record); !s.ok()) {
+        ctx.Fail(std::string(s.message()));
+        return;
+      }
+      row_->file = file;
+      row_->offset = offset;
+      row_->record = record;
+      row_->line = lines_->LineOf(file, offset);
+    }
+    ReduceRow(*row_, duplicate, ctx);
   }
+}
+
+absl::Status PipelineValidate::ReadRecord(const std::string& file, uint64_t offset,
+                                          uint64_t size, std::string* record) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrCat("pipeline_validate: cannot reopen ", file,
+                                            " for a duplicate's dead letter: ",
+                                            strerror(errno)));
+  }
+  record->resize(size);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t got = ::pread(fd, record->data() + done, size - done,
+                                static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    done += static_cast<size_t>(got);
+  }
+  ::close(fd);
+  if (done != size) {
+    return absl::DataLossError(absl::StrCat("pipeline_validate: ", file,
+                                            " changed under the job: its record at byte ",
+                                            offset, " cannot be read back"));
+  }
+  return absl::OkStatus();
 }
 
 void PipelineValidate::ReduceRow(const ShuffledRow& row, bool duplicate,
@@ -584,6 +674,12 @@ void PipelineValidate::ReduceRow(const ShuffledRow& row, bool duplicate,
   ctx.EmitTo(kDeadLetterOutput, letter, "");
 }
 
+JobTraits PipelineValidate::Traits() const {
+  JobTraits traits;
+  traits.map_only = map_only_;
+  return traits;
+}
+
 void PipelineValidate::Finish(Context& ctx) {
   if (ctx.Kind() == TaskKind::kMap) {
     ctx.IncrementCounter("rows", rows_);
@@ -594,9 +690,10 @@ void PipelineValidate::Finish(Context& ctx) {
                              f.newest);
       }
     }
+    if (!map_only_) return;
+  } else if (ctx.Kind() != TaskKind::kReduce) {
     return;
   }
-  if (ctx.Kind() != TaskKind::kReduce) return;
   ctx.IncrementCounter("rows passed", passed_);
   ctx.IncrementCounter("rows failed", failed_);
   ctx.IncrementCounter("rule schema failed", rule_failures_[0]);

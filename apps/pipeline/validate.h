@@ -4,6 +4,14 @@
 // the step's staged table (typed JSON Lines, plan.h) and, with
 // `dead_letter: true`, each failing row to the side output "dead_letter".
 //
+// Shape. Without a unique rule every rule judges a row alone: the job is
+// map-only (Traits()), each map writing part-m-NNNNN and dead_letter-m-NNNNN.
+// With one, rows are shuffled by their unique key and the reduces write
+// part-r-NNNNN and dead_letter-r-NNNNN; a passing row from an uncompressed
+// file travels as its JSON and its record's size only (its file and offset
+// are in its key), and the reduce reads its record back from the file, and
+// counts its line, only when it turns out a duplicate.
+//
 // Parameters:
 //   pipeline=YAML        the pipeline file's text (required)
 //   step=NAME            the validate step (required)
@@ -68,8 +76,8 @@
 //   "unique(COL1, COL2)"
 // (values quoted from the row are cut at 40 bytes, rows.h's Excerpt()).
 //
-// Counters: "rows" (rows read, by the maps), and from the reduces "rows
-// passed", "rows failed" (failing at least one rule), "rule schema failed"
+// Counters: "rows" (rows read, by the maps), and from the reduces (the
+// maps, when map-only) "rows passed", "rows failed" (failing at least one rule), "rule schema failed"
 // and "rule N failed" for each row rule (N its 0-based index in the step's
 // rules; rows that fail it), all present even when zero; and for each
 // freshness rule N, "max freshness N epoch seconds": the newest value of its
@@ -110,6 +118,9 @@ class PipelineValidate : public Job {
   void Map(const InputRecord& record, Context& ctx) override;
   void Reduce(std::string_view key, ValueIterator& values, Context& ctx) override;
   void Finish(Context& ctx) override;
+  // Map-only without a unique rule: every other rule judges a row alone,
+  // so the maps write the rows and dead letters themselves, no shuffle.
+  JobTraits Traits() const override;
   // A unique key's rows share a group, their keys sorted by (file, offset).
   std::string_view GroupKey(std::string_view key) const override;
 
@@ -147,6 +158,9 @@ class PipelineValidate : public Job {
   // Writes one row: its JSON when it passes, else counts its failures
   // (plus unique's when `duplicate`) and writes its dead letter.
   void ReduceRow(const ShuffledRow& row, bool duplicate, Context& ctx);
+  // Reads `size` bytes at `offset` of `file`: a kPassingAt row's record.
+  static absl::Status ReadRecord(const std::string& file, uint64_t offset,
+                                 uint64_t size, std::string* record);
 
   // Constant after Setup().
   std::string step_name_;
@@ -169,6 +183,7 @@ class PipelineValidate : public Job {
   std::vector<char> parsed_;       // whether values_[i] parsed
   std::vector<Failure> failures_;  // this row's
   std::unique_ptr<LineCounter> lines_;
+  bool map_only_ = false;  // no unique rule: see Traits()
   int64_t rows_ = 0;
   uint64_t sequence_ = 0;  // rows this map emitted, for spread keys
   std::string key_, value_, json_;
