@@ -1059,6 +1059,31 @@ absl::Status Parser::Order(PipelineSpec* spec,
                                   "', which is not a step of this pipeline"));
       }
     }
+    // What a step reads must hold rows: a load stages none, and a load
+    // takes typed rows, which an extract of files does not give.
+    std::vector<std::string> reads;
+    if (!step.input.empty()) reads.push_back(step.input);
+    if (!step.transform.input.empty()) reads.push_back(step.transform.input);
+    if (step.transform.join) {
+      reads.push_back(step.transform.join->left);
+      reads.push_back(step.transform.join->right);
+    }
+    for (const std::string& r : reads) {
+      const PipelineStep& from = spec->steps[index[r]];
+      if (from.kind == PipelineStep::Kind::kLoad) {
+        return Error(step_nodes.at(step.name),
+                     absl::StrCat("step '", step.name, "' reads '", r,
+                                  "', a load, which has no rows to read (use after: to "
+                                  "wait for it)"));
+      }
+      if (step.kind == PipelineStep::Kind::kLoad && from.kind == PipelineStep::Kind::kExtract &&
+          !from.files.empty()) {
+        return Error(step_nodes.at(step.name),
+                     absl::StrCat("load step '", step.name, "' reads '", r,
+                                  "', an extract of files: a load takes typed rows, from "
+                                  "a validate, transform or PostgreSQL extract step"));
+      }
+    }
   }
   // Depth-first search: 0 unvisited, 1 on the current path, 2 done.
   std::vector<int> state(spec->steps.size(), 0);

@@ -407,5 +407,14 @@ steps:
             "step of its own)");
 }
 
+TEST(PipelineSpecTest, StepsReadRowsFromStepsThatHaveThem) {
+  EXPECT_EQ(Error(With("      input: orders\n      schema", "      input: load_revenue\n      schema")),
+            "p.yaml:16:5: step 'orders_ok' reads 'load_revenue', a load, which has no rows "
+            "to read (use after: to wait for it)");
+  EXPECT_EQ(Error(With("      input: revenue", "      input: orders")),
+            "p.yaml:4:5: load step 'load_revenue' reads 'orders', an extract of files: a "
+            "load takes typed rows, from a validate, transform or PostgreSQL extract step");
+}
+
 }  // namespace
 }  // namespace mr

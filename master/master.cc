@@ -73,10 +73,11 @@ void Master::LivenessLoop() {
 void Master::Shutdown() {
   if (server_ == nullptr || stop_.HasBeenNotified()) return;
   stop_.Notify();
+  // The runner first: it is a client of the tracker.
+  pipelines_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (liveness_thread_.joinable()) liveness_thread_.join();
   if (output_thread_.joinable()) output_thread_.join();
-  pipelines_->Stop();
 }
 
 void Master::Wait() { stop_.WaitForNotification(); }

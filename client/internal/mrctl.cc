@@ -186,11 +186,11 @@ int Mrctl::PipelineRun(const CommandLine& cl) {
                                "): ", EscapeName(r->message())));
   }
   if (!cl.wait) {
-    *out_ << (cl.json ? ToJson(*r) : r->run_id() + "\n") << std::flush;
+    *out_ << (cl.json ? ToJson(*r) : EscapeName(r->run_id()) + "\n") << std::flush;
     return kExitOk;
   }
-  *err_ << "started " << r->run_id() << " (" << EscapeName(spec->name) << " for "
-        << cl.date << ")\n" << std::flush;
+  *err_ << "started " << EscapeName(r->run_id()) << " (" << EscapeName(spec->name)
+        << " for " << cl.date << ")\n" << std::flush;
   // One line per step state change.
   std::map<std::string, mrpb::PipelineState> seen;
   absl::StatusOr<mrpb::PipelineRun> done = client_->WaitForPipelineRun(

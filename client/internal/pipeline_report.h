@@ -9,7 +9,7 @@
 //   orders_ok    validate  FAILED         1  1.2 s  quality gate failed: ...
 //   load_orders  load      SKIPPED        0         not run: ...
 //
-//   rules of orders_ok (1000 rows, 3 failed, dead letters: DIR/dead_letter-r-*)
+//   rules of orders_ok (1000 rows, 3 failed, dead letters: DIR/dead_letter-*)
 //   RULE                 FAILED  DETAIL
 //   schema                    1
 //   not_null(order_id)        2

@@ -149,11 +149,33 @@ absl::Status PipelineRunner::Restore() {
     mrpb::PipelineRun& stored = runs_[run_id] = std::move(run);
     if (Terminal(stored.state())) continue;
     absl::StatusOr<PipelineSpec> spec = ParsePipeline(stored.yaml(), stored.file());
-    if (!spec.ok() || spec->steps.size() != static_cast<size_t>(stored.steps_size())) {
+    std::string why;
+    if (!spec.ok()) {
+      why = absl::StrCat("the stored pipeline does not parse: ", spec.status().message());
+    } else if (spec->steps.size() != static_cast<size_t>(stored.steps_size())) {
+      why = "its steps are not the stored ones";
+    } else {
+      for (size_t i = 0; i < spec->steps.size() && why.empty(); ++i) {
+        if (spec->steps[i].name != stored.steps(i).name() ||
+            StepKindName(spec->steps[i].kind) != stored.steps(i).kind()) {
+          why = "its steps are not the stored ones";
+        }
+      }
+    }
+    if (!why.empty()) {
+      // Written by another version whose parser reads the file otherwise:
+      // end the run rather than apply stored states to other steps.
+      const int64_t now = clock_->WallMs();
+      for (mrpb::PipelineStepStatus& s : *stored.mutable_steps()) {
+        for (const std::string& job : s.job_ids()) tracker_->Kill(job);
+        if (!Terminal(s.state())) {
+          s.set_state(mrpb::PIPELINE_SKIPPED);
+          s.set_finish_time_ms(now);
+        }
+      }
       stored.set_state(mrpb::PIPELINE_FAILED);
-      stored.set_error(absl::StrCat("cannot resume: the stored pipeline does not parse: ",
-                                    spec.ok() ? "steps differ" : spec.status().message()));
-      stored.set_finish_time_ms(clock_->WallMs());
+      stored.set_error(absl::StrCat("cannot resume after a restart: ", why));
+      stored.set_finish_time_ms(now);
       Persist(stored);
       continue;
     }
@@ -241,8 +263,13 @@ mrpb::RunPipelineResponse PipelineRunner::Run(const mrpb::RunPipelineRequest& re
     s->set_kind(StepKindName(step.kind));
     s->set_state(mrpb::PIPELINE_PENDING);
   }
+  if (store_ != nullptr) {
+    if (absl::Status s = store_->PutPipelineRun(run); !s.ok()) {
+      runs_.erase(run_id);
+      return refuse(R::UNAVAILABLE, absl::StrCat("cannot record the run: ", s.message()));
+    }
+  }
   if (!request.request_id().empty()) requests_[request.request_id()] = run_id;
-  Persist(run);
   auto active = std::make_unique<Active>();
   active->run = &run;
   active->spec = *std::move(spec);
@@ -335,7 +362,15 @@ void PipelineRunner::Advance(Active* active) {
       } else {
         auto it = active->native.find(i);
         if (it == active->native.end()) {
-          // Running when the master stopped: run it again (idempotent).
+          // Running when the master stopped: run it again (idempotent), as
+          // a new try, so that a step that keeps killing the master ends.
+          if (st->tries() > static_cast<uint32_t>(step.retries)) {
+            FailTry(active, i, "the master stopped during every try of this step", true);
+            continue;
+          }
+          st->set_tries(st->tries() + 1);
+          st->set_try_start_ms(now);
+          Persist(run);
           StartNative(active, i);
         } else if (it->second->done) {
           NativeResult result = std::move(it->second->result);
@@ -395,7 +430,7 @@ void PipelineRunner::StartTry(Active* active, int i) {
     case Kind::kTransform: {
       absl::StatusOr<std::vector<mrpb::JobSpec>> plan = PlanJobs(*active, i);
       if (!plan.ok()) {
-        FailTry(active, i, std::string(plan.status().message()), true);
+        FailTry(active, i, std::string(plan.status().message()), Permanent(plan.status()));
         return;
       }
       active->plans[i] = *std::move(plan);
@@ -464,10 +499,17 @@ absl::StatusOr<std::vector<mrpb::JobSpec>> PipelineRunner::PlanJobs(const Active
 absl::Status PipelineRunner::SubmitJob(Active* active, int i, size_t k) {
   mrpb::PipelineRun& run = *active->run;
   mrpb::PipelineStepStatus* st = run.mutable_steps(i);
+  if (k >= active->plans[i].size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the step's plan has ", active->plans[i].size(), " jobs, not ", k + 1,
+        " (did the pipeline's compilation change across a restart?)"));
+  }
   mrpb::SubmitJobRequest request;
-  *request.mutable_spec() = active->plans[i].at(k);
-  request.set_request_id(absl::StrCat("pipeline/", run.run_id(), "/", st->name(),
-                                      "/try", st->tries(), "/job", k));
+  *request.mutable_spec() = active->plans[i][k];
+  // The submission time makes the id unique even if a run id were handed
+  // out twice (a run record lost with the master's last writes).
+  request.set_request_id(absl::StrCat("pipeline/", run.run_id(), "/", run.submit_time_ms(),
+                                      "/", st->name(), "/try", st->tries(), "/job", k));
   if (absl::Status s = MakeDirs(run.staging_dir()); !s.ok()) return s;
   mrpb::SubmitJobResponse response = tracker_->Submit(request);
   if (response.error() != mrpb::SubmitJobResponse::OK) {
@@ -493,7 +535,7 @@ void PipelineRunner::WatchJobs(Active* active, int i) {
   if (active->plans.count(i) == 0) {  // resumed after a restart
     absl::StatusOr<std::vector<mrpb::JobSpec>> plan = PlanJobs(*active, i);
     if (!plan.ok()) {
-      FailTry(active, i, std::string(plan.status().message()), true);
+      FailTry(active, i, std::string(plan.status().message()), Permanent(plan.status()));
       return;
     }
     active->plans[i] = *std::move(plan);
@@ -524,7 +566,9 @@ void PipelineRunner::WatchJobs(Active* active, int i) {
   switch (job->state()) {
     case mrpb::JOB_RUNNING:
       if (now - st->try_start_ms() > absl::ToInt64Milliseconds(step.timeout)) {
-        tracker_->Kill(job_id);
+        // A job already committing cannot be killed: the next look sees
+        // how it ended.
+        if (tracker_->Kill(job_id).error() != mrpb::KillJobResponse::OK) return;
         FailTry(active, i,
                 absl::StrCat("timed out after ", absl::FormatDuration(step.timeout),
                              " (job ", job_id, " killed)"),
@@ -579,7 +623,8 @@ absl::Status PipelineRunner::FinishValidate(Active* active, int i,
   st->clear_rules();
   st->clear_warnings();
   const std::string dir = StepDir(run, step.name);
-  if (step.dead_letter) st->set_dead_letter(dir + "/dead_letter-r-*");
+  // A map-only validate (no unique rule) writes dead_letter-m-*.
+  if (step.dead_letter) st->set_dead_letter(dir + "/dead_letter-*");
 
   // Samples: the first dead-letter rows naming each rule. Labels 0 is the
   // schema's, r + 1 rule r's.
@@ -592,7 +637,7 @@ absl::Status PipelineRunner::FinishValidate(Active* active, int i,
   std::vector<std::vector<std::string>> samples(labels.size());
   if (step.dead_letter) {
     absl::StatusOr<std::vector<std::string>> files =
-        ExpandInputs({dir + "/dead_letter-r-*"});
+        ExpandInputs({dir + "/dead_letter-*"});
     uint64_t scanned = 0;
     for (const std::string& f : files.ok() ? *files : std::vector<std::string>()) {
       std::ifstream in(f);
@@ -832,8 +877,10 @@ void PipelineRunner::FailTry(Active* active, int i, const std::string& error,
   const int64_t now = clock_->WallMs();
   st->set_error(error);
   if (!permanent && st->tries() <= static_cast<uint32_t>(step.retries)) {
-    const absl::Duration delay =
-        step.retry_delay * std::pow(2.0, static_cast<double>(st->tries() - 1));
+    // Doubling, up to an hour (or retry_delay, when longer).
+    const absl::Duration delay = std::min(
+        step.retry_delay * std::pow(2.0, static_cast<double>(std::min<uint32_t>(st->tries(), 40) - 1)),
+        std::max(step.retry_delay, absl::Hours(1)));
     st->set_state(mrpb::PIPELINE_PENDING);
     st->set_next_try_ms(now + absl::ToInt64Milliseconds(delay));
     MR_LOG(WARNING) << "pipeline run " << run.run_id() << ": step " << step.name
@@ -876,10 +923,14 @@ void PipelineRunner::FinishRun(Active* active) {
   if (ok) {
     // The date's earlier runs: their staged data is superseded.
     for (auto& [id, other] : runs_) {
+      // Only a directory this runner names (a damaged record must not
+      // point the removal elsewhere).
+      const std::string expected = absl::StrCat(options_.staging_dir, "/", run.pipeline(),
+                                                "/", run.dt(), "/", id);
       if (id != run.run_id() && other.pipeline() == run.pipeline() &&
           other.dt() == run.dt() && Terminal(other.state()) &&
-          !other.staging_dir().empty() && PathExists(other.staging_dir())) {
-        RemoveAll(other.staging_dir()).IgnoreError();
+          other.staging_dir() == expected && PathExists(expected)) {
+        RemoveAll(expected).IgnoreError();
       }
     }
   }

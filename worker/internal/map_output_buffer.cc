@@ -141,6 +141,13 @@ class CombineContext : public Context {
     return it == params_->end() ? std::string(fallback) : it->second;
   }
   uint32_t TaskIndex() const override { return task_index_; }
+  // Fails the map attempt (the spill that ran the combiner fails), as
+  // Fail() and EmitTo() in a combiner promise.
+  void Fail(std::string_view message) override {
+    if (status_.ok()) {
+      status_ = absl::AbortedError(absl::string_view(message.data(), message.size()));
+    }
+  }
 
   absl::Status status_;
   int64_t emitted_ = 0;
