@@ -212,15 +212,24 @@ absl::Status OutputLayout::CommitAttempt(uint64_t attempt,
   };
   absl::StatusOr<std::set<std::string>> mine = side_files(AttemptDir(attempt));
   if (!mine.ok()) return mine.status();
-  absl::StatusOr<std::set<std::string>> staged = side_files(staging_dir());
-  if (!staged.ok()) return staged.status();
-  for (const std::string& stale : *staged) {
-    if (mine->count(stale) > 0) continue;
-    const std::string path = absl::StrCat(staging_dir(), "/", stale);
-    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-      const int err = errno;
-      return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", strerror(err)));
+  // An attempt that moves side files first leaves a marker in _temporary
+  // (which the job commit removes): only when an earlier attempt of this
+  // partition did can stale side files be staged, so only then is the
+  // staging directory (one entry per task: large) listed.
+  const std::string marker = absl::StrCat(temporary_dir(), "/sides-", part);
+  if (PathExists(marker)) {
+    absl::StatusOr<std::set<std::string>> staged = side_files(staging_dir());
+    if (!staged.ok()) return staged.status();
+    for (const std::string& stale : *staged) {
+      if (mine->count(stale) > 0) continue;
+      const std::string path = absl::StrCat(staging_dir(), "/", stale);
+      if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+        const int err = errno;
+        return absl::InternalError(absl::StrCat("cannot remove ", path, ": ", strerror(err)));
+      }
     }
+  } else if (!mine->empty()) {
+    if (absl::Status s = WriteFileAtomically(marker, ""); !s.ok()) return s;
   }
   std::vector<std::string> names(mine->begin(), mine->end());
   names.push_back(part);  // last: see the header

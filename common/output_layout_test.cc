@@ -149,6 +149,7 @@ TEST_F(OutputLayoutTest, SideFilesAreCommittedWithTheirAttemptOnly) {
   Write(layout.AttemptSideFile(5, "dead_letter", 0), "stale\n");
   Write(layout.AttemptSideFile(5, "rejects", 0), "stale too\n");
   ASSERT_TRUE(fs::exists(layout.AttemptSideFile(5, "dead_letter", 0)));
+  Write(layout.temporary_dir() + "/sides-part-r-00000", "");  // as CommitAttempt() does
   fs::rename(layout.AttemptSideFile(5, "dead_letter", 0),
              layout.staging_dir() + "/dead_letter-r-00000");
   fs::rename(layout.AttemptSideFile(5, "rejects", 0),

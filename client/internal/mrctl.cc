@@ -170,13 +170,14 @@ int Mrctl::PipelineCheck(const CommandLine& cl) {
 // then sends its text: the master runs what it was sent, whatever happens
 // to the file later.
 int Mrctl::PipelineRun(const CommandLine& cl) {
-  absl::StatusOr<PipelineSpec> spec = LoadPipelineFile(cl.pipeline_file);
+  // One read: what is checked here is what the master runs.
+  absl::StatusOr<std::string> yaml = ReadFileToString(cl.pipeline_file);
+  absl::StatusOr<PipelineSpec> spec =
+      yaml.ok() ? ParsePipeline(*yaml, cl.pipeline_file) : LoadPipelineFile(cl.pipeline_file);
   if (!spec.ok()) {
     *err_ << "mrctl: " << spec.status().message() << "\n" << std::flush;
     return kExitUsage;
   }
-  absl::StatusOr<std::string> yaml = ReadFileToString(cl.pipeline_file);
-  if (!yaml.ok()) return Fail(yaml.status());
   absl::StatusOr<mrpb::RunPipelineResponse> r =
       client_->RunPipeline(*yaml, cl.pipeline_file, cl.date, cl.request_id);
   if (!r.ok()) return Fail(r.status());

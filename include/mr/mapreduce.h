@@ -136,7 +136,8 @@ class Context {
   // job's output format, committed with the attempt (only the committing
   // attempt's side files reach the output; a task's side files are
   // replaced as a whole by a later committing attempt). `output` is 1 to 32
-  // characters of [a-z0-9_] and not "part". Only where Emit() writes the
+  // characters of [a-z0-9_] and not "part"; a task writes at most 64 of
+  // them. Only where Emit() writes the
   // output (Reduce(), Finish() of a reduce, and a map-only job's Map() and
   // Finish()); elsewhere, or with a bad name, the attempt fails.
   virtual void EmitTo(std::string_view output, std::string_view key,

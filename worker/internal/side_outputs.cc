@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace mr {
 
 absl::Status SideOutputs::Write(std::string_view name, std::string_view key,
@@ -10,6 +12,10 @@ absl::Status SideOutputs::Write(std::string_view name, std::string_view key,
   if (it == writers_.end()) {
     const std::string n(name);
     if (absl::Status s = OutputLayout::CheckSideOutputName(n); !s.ok()) return s;
+    if (writers_.size() >= kMaxSideOutputs) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a task writes at most ", kMaxSideOutputs, " side outputs; '", n, "' is one more"));
+    }
     auto writer = std::make_unique<OutputWriter>(format_);
     if (absl::Status s = writer->Open(layout_->AttemptSideFile(attempt_, n, partition_));
         !s.ok()) {

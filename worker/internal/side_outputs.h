@@ -21,13 +21,16 @@ namespace mr {
 
 class SideOutputs {
  public:
+  // Each side output holds a file and a write buffer open until the end.
+  static constexpr size_t kMaxSideOutputs = 64;
+
   // `layout` must outlive this. REQUIRES: the attempt's directory exists.
   SideOutputs(const OutputLayout* layout, uint64_t attempt, uint32_t partition,
               mrpb::OutputFormat format)
       : layout_(layout), attempt_(attempt), partition_(partition), format_(format) {}
 
   // Appends a record to side output `name`; InvalidArgument for a bad
-  // name, or the writer's error.
+  // name or one name more than kMaxSideOutputs, or the writer's error.
   absl::Status Write(std::string_view name, std::string_view key,
                      std::string_view value);
 
