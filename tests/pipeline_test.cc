@@ -437,21 +437,52 @@ TEST_F(PipelineTest, AStepIsRetriedWithBackoffUntilItsInputArrives) {
 }
 
 TEST_F(PipelineTest, IndependentStepsRunAtOnce) {
-  const std::string file = WritePipeline("> 1%");
+  // Two branches, extract then validate, with nothing between them: both
+  // extracts end in the runner's first pass, so both validate steps start
+  // in that pass too (each ends in a later one, when its job has ended),
+  // and their jobs run side by side on the cluster.
+  const std::string yaml = absl::StrCat(R"Y(pipeline: two_branches
+partition: {column: dt, timezone: UTC}
+steps:
+  - name: a
+    extract: {files: ")Y", raw_, R"Y(/orders/dt={{dt}}/orders-a.csv", format: csv}
+  - name: b
+    extract: {files: ")Y", raw_, R"Y(/orders/dt={{dt}}/orders-b.csv", format: csv}
+  - name: a_ok
+    validate:
+      input: a
+      schema: {order_id: int64, amount: "decimal(12,2)"}
+      rules: [{not_null: [order_id]}]
+      error_if: "> 1%"
+  - name: b_ok
+    validate:
+      input: b
+      schema: {order_id: int64, amount: "decimal(12,2)"}
+      rules: [{not_null: [order_id]}]
+      error_if: "> 1%"
+)Y");
+  const std::string file = absl::StrCat(cluster_->root_dir(), "/two_branches.yaml");
+  ASSERT_TRUE(WriteFileAtomically(file, yaml).ok());
   absl::StatusOr<CommandResult> r =
       cluster_->RunMrctl({"pipeline", "run", file, "--date", kDate, "--wait"});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->exit_code, 0) << r->out << r->err;
   absl::StatusOr<mrpb::PipelineRun> run = Run("run-000001");
   ASSERT_TRUE(run.ok());
-  // The two loads depend on different steps and both follow orders_ok:
-  // load_orders starts as soon as orders_ok ends, while revenue's job runs.
-  const mrpb::PipelineStepStatus* revenue = Step(*run, "revenue");
-  const mrpb::PipelineStepStatus* load_orders = Step(*run, "load_orders");
-  EXPECT_LE(load_orders->start_ms(), revenue->finish_time_ms());
-  EXPECT_LE(revenue->start_ms(), load_orders->finish_time_ms());
-  // And the two extracts start in the same pass.
-  EXPECT_LE(Step(*run, "users")->start_ms(), Step(*run, "orders")->finish_time_ms());
+  const mrpb::PipelineStepStatus* a = Step(*run, "a_ok");
+  const mrpb::PipelineStepStatus* b = Step(*run, "b_ok");
+  EXPECT_LE(a->start_ms(), b->finish_time_ms());
+  EXPECT_LE(b->start_ms(), a->finish_time_ms());
+  EXPECT_LT(a->start_ms(), a->finish_time_ms());
+  EXPECT_LT(b->start_ms(), b->finish_time_ms());
+  // Their jobs were submitted before either ended.
+  ASSERT_EQ(a->job_ids_size(), 1);
+  ASSERT_EQ(b->job_ids_size(), 1);
+  absl::StatusOr<mrpb::JobStatus> ja = cluster_->GetJobStatus(a->job_ids(0));
+  absl::StatusOr<mrpb::JobStatus> jb = cluster_->GetJobStatus(b->job_ids(0));
+  ASSERT_TRUE(ja.ok() && jb.ok());
+  EXPECT_LE(ja->submit_time_ms(), jb->finish_time_ms());
+  EXPECT_LE(jb->submit_time_ms(), ja->finish_time_ms());
 }
 
 TEST_F(PipelineTest, AMasterKilledDuringTheLoadResumesTheRun) {
