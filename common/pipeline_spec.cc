@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/names.h"
 #include "re2/re2.h"
@@ -1163,6 +1164,42 @@ std::vector<std::string> AggregateColumns(
 absl::StatusOr<PipelineSpec> ParsePipeline(const std::string& yaml,
                                            const std::string& file) {
   return Parser(file).Parse(yaml);
+}
+
+bool IsIsoDate(std::string_view dt) {
+  if (dt.size() != 10 || dt[4] != '-' || dt[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (dt[i] < '0' || dt[i] > '9') return false;
+  }
+  auto number = [&](size_t at, size_t n) {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + (dt[i] - '0');
+    return v;
+  };
+  const int year = number(0, 4), month = number(5, 2), day = number(8, 2);
+  // CivilDay normalizes out-of-range fields (2026-02-30 is March 2nd).
+  const absl::CivilDay d(year, month, day);
+  return year >= 1 && d.year() == year && d.month() == month && d.day() == day;
+}
+
+std::string ExpandTemplate(std::string_view text, const PipelineSpec& spec,
+                           std::string_view dt) {
+  std::string out;
+  size_t from = 0;
+  // The same scan as Parser::Templated(), which checked every {{...}}.
+  for (size_t at = text.find("{{"); at != std::string_view::npos;
+       at = text.find("{{", from)) {
+    const size_t end = text.find("}}", at);
+    if (end == std::string_view::npos) break;
+    const std::string_view inside = text.substr(at + 2, end - at - 2);
+    const bool is_date = absl::StripAsciiWhitespace(absl::string_view(
+                             inside.data(), inside.size())) == spec.partition_column;
+    out.append(text.substr(from, at - from));
+    out.append(is_date ? dt : text.substr(at, end + 2 - at));
+    from = end + 2;
+  }
+  out.append(text.substr(from));
+  return out;
 }
 
 absl::StatusOr<PipelineSpec> LoadPipelineFile(const std::string& path) {

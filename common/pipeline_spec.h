@@ -22,7 +22,9 @@
 //
 // Every error names the file, line and column (1-based) of the node at
 // fault, e.g. "p.yaml:7:9: step 'x': unknown key 'inptu' (expected ...)".
-// The only template variable in paths, queries and tables is {{dt}}.
+// The only template variable in paths, queries and tables is the partition
+// column, {{dt}} for `column: dt` (spaces inside the braces allowed):
+// ExpandTemplate() replaces it with a run's date.
 #ifndef MR_COMMON_PIPELINE_SPEC_H_
 #define MR_COMMON_PIPELINE_SPEC_H_
 
@@ -30,6 +32,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -167,6 +170,16 @@ struct PipelineSpec {
 };
 
 const char* StepKindName(PipelineStep::Kind kind);
+
+// Whether `dt` is a calendar date written YYYY-MM-DD (years 0001 to 9999):
+// a run's logical date.
+bool IsIsoDate(std::string_view dt);
+
+// `text` (a path, query, table or job parameter of `spec`) with every
+// {{COLUMN}} of the partition column, as ParsePipeline() accepts it,
+// replaced by `dt`; any other text is kept as it is.
+std::string ExpandTemplate(std::string_view text, const PipelineSpec& spec,
+                           std::string_view dt);
 
 // The columns an aggregate writes, in order: the group_by columns, then
 // sum_X for each X of sum, then min_X, max_X, avg_X likewise, then count's

@@ -416,5 +416,24 @@ TEST(PipelineSpecTest, StepsReadRowsFromStepsThatHaveThem) {
             "load takes typed rows, from a validate, transform or PostgreSQL extract step");
 }
 
+TEST(PipelineSpecTest, TemplatesAndDates) {
+  absl::StatusOr<PipelineSpec> spec = ParsePipeline(
+      "pipeline: p\npartition: {column: day, timezone: UTC}\nsteps:\n"
+      "  - name: a\n    extract: {files: \"/in/{{ day }}/x-{{day}}.csv\", format: csv}\n",
+      "p.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(ExpandTemplate(spec->steps[0].files, *spec, "2026-11-01"),
+            "/in/2026-11-01/x-2026-11-01.csv");
+  // Only the partition column's variable; other text as it is.
+  EXPECT_EQ(ExpandTemplate("{{dt}} {{ day}} {{x", *spec, "2026-11-01"),
+            "{{dt}} 2026-11-01 {{x");
+  EXPECT_TRUE(IsIsoDate("2024-02-29"));
+  EXPECT_TRUE(IsIsoDate("0001-01-01"));
+  for (const char* bad : {"2026-02-29", "2026-13-01", "2026-1-01", "0000-01-01",
+                          "2026-11-01 ", "20261101", ""}) {
+    EXPECT_FALSE(IsIsoDate(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace mr

@@ -7,36 +7,47 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "apps/pipeline/plan.h"
 #include "apps/pipeline/transform.h"
 #include "common/names.h"
+#include "common/proto_maps.h"
 
 namespace mr {
 namespace pipeline {
 namespace {
 
+std::string Where(const PipelineStep& step, const std::string& name) {
+  return absl::StrCat("transform step '", step.name, "': input '", name, "'");
+}
+
+// The staged input named `name`, with files.
+absl::StatusOr<const StagedInput*> Staged(const PipelineStep& step, const StepContext& ctx,
+                                          const std::string& name) {
+  auto it = ctx.inputs.find(name);
+  if (it == ctx.inputs.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(step, name), " has no staged data to read"));
+  }
+  if (it->second.inputs.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(Where(step, name), " has no files"));
+  }
+  return &it->second;
+}
+
 // The staged input named `name`, checked: rows with named columns.
 absl::StatusOr<const StagedInput*> Input(const PipelineStep& step,
                                          const StepContext& ctx,
                                          const std::string& name) {
-  const std::string where =
-      absl::StrCat("transform step '", step.name, "': input '", name, "'");
-  auto it = ctx.inputs.find(name);
-  if (it == ctx.inputs.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, " has no staged data to read"));
-  }
-  const StagedInput& input = it->second;
-  const mrpb::InputFormat& format = input.format;
+  absl::StatusOr<const StagedInput*> input = Staged(step, ctx, name);
+  if (!input.ok()) return input.status();
+  const mrpb::InputFormat& format = (*input)->format;
   if (format.kind() != mrpb::InputFormat::JSONL &&
       !(format.kind() == mrpb::InputFormat::CSV && format.header())) {
     return absl::InvalidArgumentError(absl::StrCat(
-        where, " is not JSON Lines or CSV with a header: its rows have no named columns"));
+        Where(step, name),
+        " is not JSON Lines or CSV with a header: its rows have no named columns"));
   }
-  if (input.inputs.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, " has no files"));
-  }
-  return &input;
+  return input;
 }
 
 std::string JoinPath(const std::string& dir, const std::string& name) {
@@ -46,28 +57,21 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
 
 // A transform with a job: that app over the input, as it is (any format),
 // writing JSON Lines rows {"key": K, "value": V}.
-absl::StatusOr<mrpb::JobSpec> JobStep(const PipelineStep& step, const StepContext& ctx) {
+absl::StatusOr<mrpb::JobSpec> JobStep(const PipelineSpec& spec, const PipelineStep& step,
+                                      const StepContext& ctx) {
   const PipelineStep::Transform::Job& j = *step.transform.job;
-  auto it = ctx.inputs.find(step.transform.input);
-  if (it == ctx.inputs.end() || it->second.inputs.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "transform step '", step.name, "': input '", step.transform.input,
-        "' has no staged data to read"));
-  }
+  absl::StatusOr<const StagedInput*> input = Staged(step, ctx, step.transform.input);
+  if (!input.ok()) return input.status();
   mrpb::JobSpec job;
   job.set_app(j.app);
-  for (const std::string& in : it->second.inputs) {
+  for (const std::string& in : (*input)->inputs) {
     job.add_inputs(in);
-    *job.add_input_formats() = it->second.format;
+    *job.add_input_formats() = (*input)->format;
   }
   for (const auto& [key, value] : j.params) {
-    mrpb::Param* p = job.add_params();
-    p->set_key(key);
-    p->set_value(absl::StrReplaceAll(value, {{"{{dt}}", ctx.dt}}));
+    SetParam(&job, key, ExpandTemplate(value, spec, ctx.dt));
   }
-  mrpb::Param* dt = job.add_params();
-  dt->set_key("dt");
-  dt->set_value(ctx.dt);
+  SetParam(&job, "dt", ctx.dt);
   job.set_num_reduces(j.reduces > 0 ? j.reduces : ctx.num_reduces);
   job.set_output_format(mrpb::OUTPUT_JSONL);
   job.set_output_dir(ctx.output_dir);
@@ -89,7 +93,7 @@ absl::StatusOr<std::vector<mrpb::JobSpec>> PlanTransform(const PipelineSpec& spe
   }
   const PipelineStep::Transform& t = step.transform;
   if (t.job) {
-    absl::StatusOr<mrpb::JobSpec> job = JobStep(step, ctx);
+    absl::StatusOr<mrpb::JobSpec> job = JobStep(spec, step, ctx);
     if (!job.ok()) return job.status();
     return std::vector<mrpb::JobSpec>{*std::move(job)};
   }

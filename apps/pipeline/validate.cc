@@ -147,15 +147,6 @@ bool GetString(std::string_view* in, std::string_view* s) {
   return true;
 }
 
-bool IsDateText(const std::string& s) {
-  Value v;
-  ColumnType date;
-  date.kind = ColumnKind::kDate;
-  date.name = "date";
-  return s.size() == 10 && ParseValue("dt", date, s, absl::UTCTimeZone(), &v).ok() &&
-         !v.null;
-}
-
 std::string Param(const std::map<std::string, std::string>& params,
                   const std::string& name) {
   auto it = params.find(name);
@@ -242,7 +233,7 @@ std::string PipelineValidate::Setup(const std::map<std::string, std::string>& pa
                         StepKindName(step->kind),
                         " step, not a validate step");
   }
-  if (!IsDateText(dt_)) {
+  if (!IsIsoDate(dt_)) {
     return absl::StrCat("pipeline_validate: dt '", EscapeName(dt_),
                         "' is not a date (YYYY-MM-DD)");
   }

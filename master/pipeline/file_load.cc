@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/csv.h"
 #include "common/file_util.h"
+#include "common/pipeline_spec.h"
 #include "common/staged_directory.h"
 #include "common/status_macros.h"
 #include "master/pipeline/postgres_util.h"

@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -20,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/names.h"
+#include "common/proto_maps.h"
 #include "master/pipeline/postgres_extract.h"
 #include "master/pipeline/postgres_load.h"
 #include "master/pipeline/file_load.h"
@@ -38,17 +38,6 @@ bool Terminal(mrpb::PipelineState s) {
          s == mrpb::PIPELINE_SKIPPED;
 }
 
-std::string WithDate(const std::string& s, const std::string& dt) {
-  return absl::StrReplaceAll(s, {{"{{dt}}", dt}});
-}
-
-// Whether `dt` is a calendar date written YYYY-MM-DD.
-bool IsDate(const std::string& dt) {
-  absl::CivilDay day;
-  return dt.size() == 10 && absl::ParseCivilTime(dt, &day) &&
-         absl::FormatCivilTime(day) == dt;
-}
-
 std::string Percent(uint64_t part, uint64_t whole) {
   return whole == 0 ? "0%" : absl::StrFormat("%.3g%%", 100.0 * part / whole);
 }
@@ -63,16 +52,10 @@ std::string ThresholdText(const RowThreshold& t) {
   return t.percent ? absl::StrCat("> ", t.value, "%") : absl::StrCat("> ", t.value);
 }
 
-int64_t Counter(const mrpb::JobStatus& job, const std::string& name,
-                bool* found = nullptr) {
-  for (const mrpb::Counter& c : job.counters()) {
-    if (c.name() == name) {
-      if (found != nullptr) *found = true;
-      return c.value();
-    }
-  }
-  if (found != nullptr) *found = false;
-  return 0;
+// Counter `name` of `counters`, 0 when absent.
+int64_t CounterOf(const CounterMap& counters, const std::string& name) {
+  auto it = counters.find(name);
+  return it == counters.end() ? 0 : it->second;
 }
 
 // A rule as `mrctl pipeline status` names it: "not_null(order_id, user_id)",
@@ -224,7 +207,7 @@ mrpb::RunPipelineResponse PipelineRunner::Run(const mrpb::RunPipelineRequest& re
   }
   absl::StatusOr<PipelineSpec> spec = ParsePipeline(request.yaml(), request.file());
   if (!spec.ok()) return refuse(R::INVALID_PIPELINE, std::string(spec.status().message()));
-  if (!IsDate(request.dt())) {
+  if (!IsIsoDate(request.dt())) {
     return refuse(R::BAD_DATE, absl::StrCat("bad date '", EscapeName(request.dt()),
                                             "' (expected YYYY-MM-DD, a calendar date)"));
   }
@@ -410,7 +393,7 @@ void PipelineRunner::StartTry(Active* active, int i) {
   switch (step.kind) {
     case Kind::kExtract:
       if (!step.files.empty()) {
-        const std::string glob = WithDate(step.files, run.dt());
+        const std::string glob = ExpandTemplate(step.files, active->spec, run.dt());
         st->set_output(glob);
         absl::StatusOr<std::vector<std::string>> files = ExpandInputs({glob});
         if (!files.ok()) {
@@ -462,7 +445,7 @@ absl::StatusOr<std::vector<mrpb::JobSpec>> PipelineRunner::PlanJobs(const Active
     if (d.kind == Kind::kLoad) continue;  // an ordering dependency only
     pipeline::StagedInput in;
     if (d.kind == Kind::kExtract && !d.files.empty()) {
-      in.inputs.push_back(WithDate(d.files, run.dt()));
+      in.inputs.push_back(ExpandTemplate(d.files, active.spec, run.dt()));
       if (d.format == "jsonl") {
         in.format.set_kind(mrpb::InputFormat::JSONL);
       } else if (d.format == "text") {
@@ -590,10 +573,10 @@ void PipelineRunner::WatchJobs(Active* active, int i) {
           return;
         }
       } else {
-        st->set_summary(absl::StrCat(
-            Counter(*job, job->spec().map_only() ? "map output records"
-                                                 : "reduce output records"),
-            " rows"));
+        const char* output = job->spec().map_only() ? "map output records"
+                                                    : "reduce output records";
+        st->set_summary(
+            absl::StrCat(CounterOf(CountersFromProto(job->counters()), output), " rows"));
       }
       SucceedStep(active, i);
       return;
@@ -615,9 +598,10 @@ absl::Status PipelineRunner::FinishValidate(Active* active, int i,
   // Records the engine refused before the job saw them (an unterminated
   // CSV quote, a line longer than max_record_bytes) fail the schema rule:
   // they are counted here and listed by `mrctl status JOB`.
-  const uint64_t malformed = Counter(job, "malformed records");
-  const uint64_t rows = Counter(job, "rows") + malformed;
-  const uint64_t failed = Counter(job, "rows failed") + malformed;
+  const CounterMap counters = CountersFromProto(job.counters());
+  const uint64_t malformed = CounterOf(counters, "malformed records");
+  const uint64_t rows = CounterOf(counters, "rows") + malformed;
+  const uint64_t failed = CounterOf(counters, "rows failed") + malformed;
   st->set_rows(rows);
   st->set_rows_failed(failed);
   st->clear_rules();
@@ -664,7 +648,7 @@ absl::Status PipelineRunner::FinishValidate(Active* active, int i,
     for (const std::string& s : samples[l]) r->add_samples(s);
     return r;
   };
-  mrpb::PipelineRuleResult* schema = add_rule(0, Counter(job, "rule schema failed") + malformed);
+  mrpb::PipelineRuleResult* schema = add_rule(0, CounterOf(counters, "rule schema failed") + malformed);
   for (const mrpb::RecordLocation& m : job.malformed_records()) {
     if (static_cast<size_t>(schema->samples_size()) >= kSamplesPerRule) break;
     schema->add_samples(absl::StrCat("malformed record at byte ", m.offset(), " of ", m.path(),
@@ -710,9 +694,9 @@ absl::Status PipelineRunner::FinishValidate(Active* active, int i,
       }
     } else if (rule.kind == "freshness") {
       mrpb::PipelineRuleResult* res = add_rule(r + 1, 0);
-      bool found = false;
-      const int64_t newest =
-          Counter(job, absl::StrCat("max freshness ", r, " epoch seconds"), &found);
+      const auto newest_it = counters.find(absl::StrCat("max freshness ", r, " epoch seconds"));
+      const bool found = newest_it != counters.end();
+      const int64_t newest = found ? newest_it->second : 0;
       // The end of the logical date, in the pipeline's time zone.
       absl::TimeZone tz;
       absl::CivilDay day;
@@ -740,7 +724,7 @@ absl::Status PipelineRunner::FinishValidate(Active* active, int i,
         violations.push_back(absl::StrCat(label, ": ", why));
       }
     } else {
-      add_rule(r + 1, Counter(job, absl::StrCat("rule ", r, " failed")));
+      add_rule(r + 1, CounterOf(counters, absl::StrCat("rule ", r, " failed")));
     }
   }
 
@@ -803,8 +787,8 @@ PipelineRunner::NativeResult PipelineRunner::RunNative(const mrpb::PipelineRun& 
   if (step.kind == Kind::kExtract) {
     pipeline::PostgresExtract extract;
     extract.dsn = dsn;
-    extract.table = WithDate(step.postgres_table, run.dt());
-    extract.query = WithDate(step.postgres_query, run.dt());
+    extract.table = ExpandTemplate(step.postgres_table, spec, run.dt());
+    extract.query = ExpandTemplate(step.postgres_query, spec, run.dt());
     extract.out_dir = StepDir(run, step.name);
     absl::StatusOr<pipeline::ExtractStats> stats = pipeline::ExtractFromPostgres(extract);
     if (!stats.ok()) {
@@ -834,7 +818,7 @@ PipelineRunner::NativeResult PipelineRunner::RunNative(const mrpb::PipelineRun& 
   if (!step.postgres_table.empty()) {
     pipeline::PostgresLoad load;
     load.dsn = dsn;
-    load.table = WithDate(step.postgres_table, run.dt());
+    load.table = ExpandTemplate(step.postgres_table, spec, run.dt());
     load.mode = step.mode;
     load.key = step.key;
     load.partition_column = spec.partition_column;
@@ -853,7 +837,7 @@ PipelineRunner::NativeResult PipelineRunner::RunNative(const mrpb::PipelineRun& 
   }
   pipeline::FileLoad load;
   load.files = *files;
-  load.target_root = WithDate(step.path, run.dt());
+  load.target_root = ExpandTemplate(step.path, spec, run.dt());
   load.format = step.format.empty() ? "jsonl" : step.format;
   load.mode = step.mode;
   load.partition_column = spec.partition_column;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/pipeline_spec.h"
 #include "common/status_macros.h"
 #include "master/pipeline/postgres_util.h"
 #include "master/pipeline/staged_files.h"

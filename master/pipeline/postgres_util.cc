@@ -82,16 +82,6 @@ std::string DescribeDsn(const std::string& dsn) {
                       port.empty() ? kDefault : port);
 }
 
-bool IsIsoDate(std::string_view dt) {
-  if (dt.size() != 10 || dt[4] != '-' || dt[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (dt[i] < '0' || dt[i] > '9') return false;
-  }
-  const int month = (dt[5] - '0') * 10 + (dt[6] - '0');
-  const int day = (dt[8] - '0') * 10 + (dt[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
 std::string PostgresMessage(const std::exception& e) {
   std::vector<std::string> kept;
   for (absl::string_view line : absl::StrSplit(e.what(), '\n')) {

@@ -31,8 +31,6 @@ absl::StatusOr<std::string> QuoteTableName(const std::string& table);
 // password or any other part of the DSN.
 std::string DescribeDsn(const std::string& dsn);
 
-// True when `dt` is a date written YYYY-MM-DD.
-bool IsIsoDate(std::string_view dt);
 
 // The status for an exception thrown by libpqxx, its message prefixed with
 // `context`:
