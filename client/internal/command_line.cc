@@ -564,19 +564,20 @@ absl::Status ParseSubmit(FlagCursor* cur, const std::string& cwd,
   return absl::OkStatus();
 }
 
-// status / list / kill / workers: an optional --json, --all for list and,
-// for status and kill, exactly one job id.
-absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
-                         CommandLine* cl) {
+// status / list / kill / workers / pipeline status / pipeline list: an
+// optional --json, --all for list and, when `id` is not null, exactly one
+// id (a JOB's or a RUN's, as `noun` says) into *id.
+absl::Status ParseSimple(FlagCursor* cur, std::string* id, const char* noun,
+                         bool takes_json, CommandLine* cl) {
   const bool takes_all = cl->command == Command::kList;
-  bool have_job = false;
+  bool have_id = false;
   while (!cur->Done()) {
     if (!IsFlag(cur->Peek())) {
-      if (!takes_job || have_job) return cur->Unexpected(cur->Peek());
-      cl->job_id = cur->TakePositional();
-      if (cl->job_id.empty()) return Usage("a JOB id cannot be empty");
-      if (!IsValidUtf8(cl->job_id)) return Usage("a JOB id is UTF-8");
-      have_job = true;
+      if (id == nullptr || have_id) return cur->Unexpected(cur->Peek());
+      *id = cur->TakePositional();
+      if (id->empty()) return Usage(absl::StrCat("a ", noun, " id cannot be empty"));
+      if (!IsValidUtf8(*id)) return Usage(absl::StrCat("a ", noun, " id is UTF-8"));
+      have_id = true;
       continue;
     }
     std::string flag, inline_value;
@@ -592,8 +593,8 @@ absl::Status ParseSimple(FlagCursor* cur, bool takes_job, bool takes_json,
       return cur->Unknown(flag);
     }
   }
-  if (takes_job && !have_job) {
-    return Usage(absl::StrCat(CommandName(cl->command), " needs a JOB id"));
+  if (id != nullptr && !have_id) {
+    return Usage(absl::StrCat(CommandName(cl->command), " needs a ", noun, " id"));
   }
   return absl::OkStatus();
 }
@@ -613,16 +614,15 @@ absl::Status ParsePipelineRun(FlagCursor* cur, const std::string& cwd,
     bool has_inline;
     cur->TakeFlag(&flag, &inline_value, &has_inline);
     if (flag == "--date") {
-      std::string v = inline_value;
-      if (!has_inline) {
-        if (cur->Done() || IsFlag(cur->Peek())) return Usage("--date needs YYYY-MM-DD");
-        v = cur->TakePositional();
+      absl::StatusOr<std::string> v = cur->Value(flag, inline_value, has_inline);
+      if (!v.ok()) return Usage("--date needs YYYY-MM-DD");
+      // Its shape only: the master says whether it is a calendar date.
+      if (v->size() != 10 || (*v)[4] != '-' || (*v)[7] != '-' ||
+          !std::all_of(v->begin(), v->end(),
+                       [](char c) { return c == '-' || absl::ascii_isdigit(c); })) {
+        return Usage(absl::StrCat("--date must be YYYY-MM-DD, got '", *v, "'"));
       }
-      if (v.size() != 10 || v[4] != '-' || v[7] != '-' ||
-          !std::all_of(v.begin(), v.end(), [](char c) { return c == '-' || absl::ascii_isdigit(c); })) {
-        return Usage(absl::StrCat("--date must be YYYY-MM-DD, got '", v, "'"));
-      }
-      cl->date = v;
+      cl->date = *v;
     } else if (flag == "--wait") {
       if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
       cl->wait = true;
@@ -637,31 +637,6 @@ absl::Status ParsePipelineRun(FlagCursor* cur, const std::string& cwd,
   if (cl->date.empty()) {
     return Usage("pipeline run needs --date YYYY-MM-DD (the logical date to run)");
   }
-  return absl::OkStatus();
-}
-
-// pipeline status RUN [--json]; pipeline list [--json]
-absl::Status ParsePipelineStatus(FlagCursor* cur, CommandLine* cl) {
-  const bool takes_run = cl->command == Command::kPipelineStatus;
-  while (!cur->Done()) {
-    if (!IsFlag(cur->Peek())) {
-      if (!takes_run || !cl->run_id.empty()) return cur->Unexpected(cur->Peek());
-      cl->run_id = cur->TakePositional();
-      if (cl->run_id.empty()) return Usage("a RUN id cannot be empty");
-      if (!IsValidUtf8(cl->run_id)) return Usage("a RUN id is UTF-8");
-      continue;
-    }
-    std::string flag, inline_value;
-    bool has_inline;
-    cur->TakeFlag(&flag, &inline_value, &has_inline);
-    if (flag == "--json") {
-      if (absl::Status s = NoValue(flag, has_inline); !s.ok()) return s;
-      cl->json = true;
-    } else {
-      return cur->Unknown(flag);
-    }
-  }
-  if (takes_run && cl->run_id.empty()) return Usage("pipeline status needs a RUN id");
   return absl::OkStatus();
 }
 
@@ -747,21 +722,23 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       s = ParseSubmit(&cur, cwd, &cl);
       break;
     case Command::kStatus:
-      s = ParseSimple(&cur, /*takes_job=*/true, /*takes_json=*/true, &cl);
+      s = ParseSimple(&cur, &cl.job_id, "JOB", /*takes_json=*/true, &cl);
       break;
     case Command::kKill:
-      s = ParseSimple(&cur, /*takes_job=*/true, /*takes_json=*/false, &cl);
+      s = ParseSimple(&cur, &cl.job_id, "JOB", /*takes_json=*/false, &cl);
       break;
     case Command::kList:
     case Command::kWorkers:
-      s = ParseSimple(&cur, /*takes_job=*/false, /*takes_json=*/true, &cl);
+      s = ParseSimple(&cur, nullptr, "", /*takes_json=*/true, &cl);
       break;
     case Command::kPipelineRun:
       s = ParsePipelineRun(&cur, cwd, &cl);
       break;
     case Command::kPipelineStatus:
+      s = ParseSimple(&cur, &cl.run_id, "RUN", /*takes_json=*/true, &cl);
+      break;
     case Command::kPipelineList:
-      s = ParsePipelineStatus(&cur, &cl);
+      s = ParseSimple(&cur, nullptr, "", /*takes_json=*/true, &cl);
       break;
     case Command::kHelp:
     case Command::kPipelineCheck:
