@@ -20,7 +20,8 @@ namespace {
 
 constexpr int kMaxMessageBytes = 256 << 20;
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                          const TlsConfig& tls) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -28,8 +29,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   // channel notices a restarted master within WaitForJob's retry cadence.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(target, tls.ChannelCredentials(), args);
 }
 
 std::string BaseName(const std::string& path) {
@@ -66,13 +66,16 @@ MasterClient::MasterClient(std::string target, MasterClientOptions options)
     : target_(std::move(target)),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
-      channel_(MakeChannel(target_)),
+      channel_(MakeChannel(target_, options_.tls)),
       stub_(mrpb::MasterClientService::NewStub(channel_)) {}
 
 void MasterClient::PrepareContext(grpc::ClientContext* ctx,
-                                  absl::Duration timeout) {
+                                  absl::Duration timeout) const {
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   ctx->set_wait_for_ready(false);
+  if (!options_.token.empty()) {
+    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
 }
 
 absl::Status MasterClient::Convert(const grpc::Status& s) const {

@@ -18,6 +18,13 @@
 //    back as a non-OK absl::Status with the gRPC code unchanged (UNAVAILABLE,
 //    DEADLINE_EXCEEDED, ...) and the message "master HOST:PORT: <gRPC text>".
 //
+// Security (MasterClientOptions): every RPC carries the bearer token, when
+// one is given, as the metadata `authorization: Bearer TOKEN`
+// (master/client_auth.h); the channel uses TLS when a CA is given
+// (common/tls.h). A master that refuses the token answers UNAUTHENTICATED,
+// one that refuses the caller's role PERMISSION_DENIED: transport failures
+// as above, never retried.
+//
 // Every RPC carries a deadline (MasterClientOptions) and fails fast, without
 // waiting for a connection, when the master cannot be reached
 // (wait_for_ready false). Messages up to 256 MiB are allowed both ways,
@@ -39,11 +46,22 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/tls.h"
 #include "proto/client.grpc.pb.h"
 
 namespace mr {
 
 struct MasterClientOptions {
+  // Sent on every RPC as `authorization: Bearer TOKEN`.
+  // Default: "" (nothing sent: a master without a tokens file).
+  std::string token;
+
+  // The channel's security: TlsConfig::Load() with the cluster's CA
+  // (a client needs no certificate of its own). The master's certificate
+  // must name the host of `target`.
+  // Default: plaintext.
+  TlsConfig tls;
+
   // Deadline of each RPC other than SubmitJob.
   // Default: 10 s.
   absl::Duration rpc_timeout = absl::Seconds(10);
@@ -168,8 +186,9 @@ class MasterClient {
   static bool IsTerminal(mrpb::JobState state);
 
  private:
-  // Prepares `ctx` with a deadline `timeout` from now and fail-fast.
-  static void PrepareContext(grpc::ClientContext* ctx, absl::Duration timeout);
+  // Prepares `ctx` with a deadline `timeout` from now, fail-fast, and the
+  // token.
+  void PrepareContext(grpc::ClientContext* ctx, absl::Duration timeout) const;
   // OK, or `s` converted to absl::Status with "master HOST:PORT: " prepended.
   absl::Status Convert(const grpc::Status& s) const;
   // Makes the RPC `call` (each try with a fresh context, deadline `timeout`)

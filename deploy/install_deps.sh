@@ -10,7 +10,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   libyaml-cpp-dev libre2-dev
   postgresql-15 libpqxx-dev
-  iproute2 procps util-linux jq
+  iproute2 iptables procps util-linux jq openssl
+  podman buildah debootstrap uidmap fuse-overlayfs slirp4netns runc containernetworking-plugins
 )
 
 missing=()
@@ -20,6 +21,12 @@ for pkg in "${PACKAGES[@]}"; do
     missing+=("$pkg")
   fi
 done
+# Node.js and npm install the pinned tools of the Kubernetes manifest test
+# (tests/k8s/validate_manifests.sh). Any node >= 18 will do: Debian's only
+# when there is none (a nodejs from elsewhere would conflict with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0

@@ -420,6 +420,8 @@ mrstate::JobRecord JobInProgress::Record() const {
   r.set_error(error_);
   r.set_finish_time_ms(finish_wall_ms_);
   r.set_request_id(request_id_);
+  r.set_owner(owner_);
+  r.set_shuffle_secret(shuffle_secret_);
   for (const mrpb::RecordLocation& m : malformed_) {
     mrstate::RecordLocation* stored = r.add_malformed_records();
     stored->set_path(m.path());
@@ -524,6 +526,7 @@ mrpb::JobStatus JobInProgress::Status() const {
     p->set_bytes(bytes);
   }
   s.set_sampled(sampled_);
+  s.set_owner(owner_);
   return s;
 }
 

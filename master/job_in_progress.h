@@ -81,6 +81,13 @@ class JobInProgress {
   // The client's id of the submission that created the job ("" if none).
   const std::string& request_id() const { return request_id_; }
   void set_request_id(std::string id) { request_id_ = std::move(id); }
+  // Who submitted it (JobStatus.owner); "" if not recorded.
+  const std::string& owner() const { return owner_; }
+  void set_owner(std::string owner) { owner_ = std::move(owner); }
+  // The job's shuffle secret (common/shuffle_secret.h), which every
+  // assignment carries; kept in the job's record. Never logged.
+  const std::string& shuffle_secret() const { return shuffle_secret_; }
+  void set_shuffle_secret(std::string s) { shuffle_secret_ = std::move(s); }
   mrpb::JobState state() const { return state_; }
   int64_t submit_wall_ms() const { return submit_wall_ms_; }
   bool running() const { return state_ == mrpb::JOB_RUNNING; }
@@ -236,6 +243,8 @@ class JobInProgress {
   const int64_t submit_wall_ms_;
 
   std::string request_id_;
+  std::string owner_;
+  std::string shuffle_secret_;
   mrpb::JobState state_ = mrpb::JOB_RUNNING;
   std::string error_;
   int64_t finish_wall_ms_ = 0;

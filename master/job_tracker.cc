@@ -17,6 +17,7 @@
 #include "common/names.h"
 #include "common/proto_maps.h"
 #include "common/output_layout.h"
+#include "common/shuffle_secret.h"
 #include "common/status_macros.h"
 #include "master/input_splitter.h"
 #include "master/state_codec.h"
@@ -118,6 +119,8 @@ absl::Status JobTracker::Restore() {
           r.job_id(), FromStored(r.spec()), std::move(files),
           std::move(splits), r.submit_time_ms());
       job->set_request_id(r.request_id());
+      job->set_owner(r.owner());
+      job->set_shuffle_secret(r.shuffle_secret());
       google::protobuf::RepeatedPtrField<mrpb::RecordLocation> malformed;
       for (const mrstate::RecordLocation& m : r.malformed_records()) {
         mrpb::RecordLocation* loc = malformed.Add();
@@ -160,6 +163,12 @@ absl::Status JobTracker::Restore() {
       }
       if (job->running()) {
         claims_.Add(r.job_id(), std::move(running_paths[r.job_id()]));
+        if (job->shuffle_secret().empty()) {
+          // Recorded before jobs had shuffle secrets: it gets one now, kept
+          // at once so that it stays the same across further restarts.
+          job->set_shuffle_secret(NewShuffleSecret());
+          Persist(*job);
+        }
       }
       MR_LOG(INFO) << "restored " << r.job_id() << " ("
                    << mrpb::JobState_Name(job_state) << ")";
@@ -237,7 +246,7 @@ uint64_t JobTracker::NextAttemptId() {
 // ------------------------------------------------------------------ clients
 
 mrpb::SubmitJobResponse JobTracker::Submit(
-    const mrpb::SubmitJobRequest& request) {
+    const mrpb::SubmitJobRequest& request, const std::string& owner) {
   WriteOnReturn write_on_return{this};
   using R = mrpb::SubmitJobResponse;
   mrpb::SubmitJobResponse response;
@@ -304,6 +313,8 @@ mrpb::SubmitJobResponse JobTracker::Submit(
         id, spec, std::move(checked.files), std::move(checked.splits),
         clock_->WallMs());
     jobs_[id]->set_request_id(request_id);
+    jobs_[id]->set_owner(owner);
+    jobs_[id]->set_shuffle_secret(NewShuffleSecret());
     job_order_.push_back(id);
     ++work_epoch_;
     Persist(*jobs_[id]);
@@ -312,7 +323,8 @@ mrpb::SubmitJobResponse JobTracker::Submit(
                                                   : spec.app())
                  << ", " << num_maps << " maps, " << spec.num_reduces()
                  << " reduces, output " << EscapeName(spec.output_dir())
-                 << (spec.overwrite() ? " (overwrite)" : "");
+                 << (spec.overwrite() ? " (overwrite)" : "")
+                 << (owner.empty() ? "" : ", owner ") << EscapeName(owner);
   }
   // A job the master cannot record would vanish in a restart: it fails now,
   // where the client sees it.

@@ -68,8 +68,14 @@ class JobTracker {
   // timeout. Call once, before serving.
   absl::Status Restore();
 
+  // The options the tracker was made with.
+  const MasterOptions& options() const { return options_; }
+
   // ---- clients
-  mrpb::SubmitJobResponse Submit(const mrpb::SubmitJobRequest& request);
+  // `owner` names the caller (master/client_auth.h): the job's owner, shown
+  // in its status and allowed to kill it. "" records none (tests).
+  mrpb::SubmitJobResponse Submit(const mrpb::SubmitJobRequest& request,
+                                 const std::string& owner = "");
   std::optional<mrpb::JobStatus> GetStatus(const std::string& job_id);
   // The jobs in the working set; with `all`, retired ones too. In
   // submission order.

@@ -109,13 +109,21 @@ void JobTracker::CommitJob(const std::string& job_id) {
   if (!options_.inject_crash_in_commit.empty()) {
     options.inject = [this](StagedDirectory::Point p) { return InjectCrash(p); };
   }
+  // The paths were allowed at submission; a link swapped in since must not
+  // carry the rename out of the roots.
+  const OutputLayout layout(output_dir, job_id, parts);
+  absl::Status allowed = options_.path_policy.CheckOutputDir(output_dir);
+  if (allowed.ok()) {
+    allowed = options_.path_policy.CheckOutput(layout.staging_dir());
+  }
+  if (!allowed.ok()) MR_LOG(WARNING) << job_id << ": commit refused: " << allowed;
   // A master killed in here calls it again from Restore(): Commit() finishes
   // whatever step it was at.
   absl::Status s =
-      recorded.ok()
-          ? OutputLayout(output_dir, job_id, parts)
-                .Commit(num_parts, token, options)
-          : Prepend(recorded, "the master cannot record the reduces' commits");
+      !recorded.ok()
+          ? Prepend(recorded, "the master cannot record the reduces' commits")
+          : !allowed.ok() ? allowed
+                          : layout.Commit(num_parts, token, options);
   {
     absl::MutexLock lock(&mu_);
     committing_jobs_.erase(job_id);

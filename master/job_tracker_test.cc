@@ -21,6 +21,7 @@
 #include "common/file_util.h"
 #include "common/proto_maps.h"
 #include "common/output_layout.h"
+#include "common/path_policy.h"
 #include "master/master_store.h"
 
 namespace mr {
@@ -881,6 +882,136 @@ TEST_F(JobTrackerTest, RestoredCountersThatOverflowWrap) {
   EXPECT_EQ(status->maps_done(), 2u);
   // 4 * (2^63 - 1) modulo 2^64, as int64: -4.
   EXPECT_EQ(CountersFromProto(status->counters())["map input records"], -4);
+}
+
+// A worker's path policy refused the task (TaskReport.permanent): no
+// other attempt can do better, so the job fails at its first such report.
+TEST_F(JobTrackerTest, APermanentFailureFailsTheJobAtOnce) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 1);
+  auto submitted = Submit(100, 1);
+  auto r = Beat(w, 1);
+  ASSERT_EQ(r.assignments_size(), 1);
+  mrpb::TaskReport refused = Done(r.assignments(0));
+  refused.set_state(mrpb::ATTEMPT_FAILED);
+  refused.set_error("worker w1 refuses the task: input x is outside");
+  refused.set_permanent(true);
+  Beat(w, 0, {refused});
+  auto status = tracker_->GetStatus(submitted.job_id());
+  EXPECT_EQ(status->state(), mrpb::JOB_FAILED);
+  EXPECT_EQ(status->error(),
+            "map task 0 failed 1 times; last error: worker w1 refuses the "
+            "task: input x is outside");
+  EXPECT_EQ(Beat(w, 1).assignments_size(), 0);
+}
+
+// Every attempt of a job carries the job's shuffle secret: 32 random
+// bytes, one per job, never in what clients see.
+TEST_F(JobTrackerTest, EveryAssignmentCarriesItsJobsSecret) {
+  const std::string w = RegisterWorker("127.0.0.1:1", 8);
+  ASSERT_EQ(Submit(/*split_size=*/6, /*reduces=*/2).error(),
+            mrpb::SubmitJobResponse::OK);
+  mrpb::SubmitJobRequest other;
+  other.mutable_spec()->set_app("wordcount");
+  other.mutable_spec()->add_inputs(root_ + "/in/b.txt");
+  other.mutable_spec()->set_output_dir(root_ + "/out2");
+  ASSERT_EQ(tracker_->Submit(other).error(), mrpb::SubmitJobResponse::OK);
+  std::map<std::string, std::set<std::string>> secrets;  // by job
+  std::vector<mrpb::TaskReport> done;
+  for (int beat = 0; beat < 4; ++beat) {
+    auto r = Beat(w, 8, done);
+    done.clear();
+    for (const auto& a : r.assignments()) {
+      secrets[a.job_id()].insert(a.shuffle_secret());
+      if (a.kind() == mrpb::MAP) done.push_back(Done(a));
+    }
+  }
+  ASSERT_EQ(secrets.size(), 2u);
+  std::set<std::string> all;
+  for (const auto& [job, s] : secrets) {
+    ASSERT_EQ(s.size(), 1u) << job << ": one secret for all its tasks";
+    EXPECT_EQ(s.begin()->size(), 32u) << job;
+    all.insert(*s.begin());
+    const std::string status = tracker_->GetStatus(job)->SerializeAsString();
+    EXPECT_EQ(status.find(*s.begin()), std::string::npos) << job;
+  }
+  EXPECT_EQ(all.size(), 2u) << "two jobs, two secrets";
+}
+
+// A restarted master hands out the secret the job's record holds (the map
+// outputs on its workers were stored under it); a record from before
+// secrets gets one, kept at once.
+TEST_F(JobTrackerTest, ARestoredJobKeepsItsSecret) {
+  const std::string kept(32, 'k');
+  for (const bool legacy : {false, true}) {
+    SCOPED_TRACE(legacy ? "a record without a secret" : "a record with one");
+    mrstate::JobRecord job = StoredJob(root_, mrstate::RUNNING);
+    if (!legacy) job.set_shuffle_secret(kept);
+    const std::string dir = root_ + (legacy ? "/db-legacy" : "/db");
+    std::unique_ptr<MasterStore> store;
+    tracker_ = RestoreFrom(dir, options_, plugins_.get(), &store, job, {});
+    const std::string w = RegisterWorker("127.0.0.1:1", 4);
+    auto r = Beat(w, 4);
+    ASSERT_EQ(r.assignments_size(), 2);
+    const std::string secret = r.assignments(0).shuffle_secret();
+    EXPECT_EQ(r.assignments(1).shuffle_secret(), secret);
+    EXPECT_EQ(secret.size(), 32u);
+    if (!legacy) EXPECT_EQ(secret, kept);
+    tracker_.reset();
+    store.reset();
+    auto reopened = MasterStore::Open(dir);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    auto state = (*reopened)->Load();
+    ASSERT_TRUE(state.ok()) << state.status();
+    ASSERT_EQ(state->jobs.size(), 1u);
+    EXPECT_EQ(state->jobs[0].shuffle_secret(), secret);
+  }
+}
+
+// The master's --allowed_*_roots: a submission whose output or inputs
+// resolve elsewhere is refused, PERMISSION_DENIED naming the path, and
+// nothing is created for it.
+TEST_F(JobTrackerTest, RefusesPathsOutsideTheAllowedRoots) {
+  ASSERT_TRUE(MakeDirs(root_ + "/outs").ok());
+  ASSERT_TRUE(MakeDirs(root_ + "/elsewhere").ok());
+  auto policy = PathPolicy::Create({root_ + "/in"}, {root_ + "/outs"});
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  options_.path_policy = *policy;
+  tracker_ = std::make_unique<JobTracker>(options_, plugins_.get(), nullptr);
+  auto submit = [&](const std::string& input, const std::string& output) {
+    mrpb::SubmitJobRequest req;
+    req.mutable_spec()->set_app("wordcount");
+    req.mutable_spec()->add_inputs(input);
+    req.mutable_spec()->set_output_dir(output);
+    return tracker_->Submit(req);
+  };
+  const std::string real_root = *ResolvePath(root_);
+  auto r = submit(root_ + "/in/*.txt", root_ + "/outs/../elsewhere/x");
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::PERMISSION_DENIED);
+  EXPECT_EQ(r.message(),
+            absl::StrCat("output ", root_, "/outs/../elsewhere/x resolves to ",
+                         real_root, "/elsewhere/x, outside the allowed output "
+                         "roots ", real_root, "/outs (--allowed_output_roots)"));
+  r = submit(root_ + "/in/*.txt", root_ + "/outs");
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(r.message(), "is an allowed output root itself"))
+      << r.message();
+  r = submit(root_ + "/elsewhere/*.txt", root_ + "/outs/x");
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::PERMISSION_DENIED);
+  EXPECT_EQ(r.message(),
+            absl::StrCat("the glob ", root_, "/elsewhere/*.txt lists ", root_,
+                         "/elsewhere: input ", root_, "/elsewhere ",
+                         real_root == root_
+                             ? std::string("is")
+                             : absl::StrCat("resolves to ", real_root,
+                                            "/elsewhere,"),
+                         " outside the allowed input roots ", real_root,
+                         "/in (--allowed_input_roots)"));
+  EXPECT_TRUE(std::filesystem::is_empty(root_ + "/elsewhere"));
+  EXPECT_FALSE(PathExists(root_ + "/outs/x"));
+  EXPECT_TRUE(tracker_->ListJobs().empty());
+  // Inside the roots: accepted.
+  r = submit(root_ + "/in/*.txt", root_ + "/outs/x");
+  EXPECT_EQ(r.error(), mrpb::SubmitJobResponse::OK) << r.message();
 }
 
 }  // namespace

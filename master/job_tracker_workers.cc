@@ -86,6 +86,13 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     for (const mrpb::TaskReport& report : request.reports()) {
       ProcessReport(worker, report);
     }
+    if (request.leaving()) {
+      // Drained (SIGTERM): forget it now, as a dead worker; what it still
+      // ran or held is re-queued without waiting for a heartbeat timeout.
+      RemoveWorker(worker->id, "it drained and left the cluster");
+      response.set_status(mrpb::HeartbeatResponse::OK);
+      return response;
+    }
     // Attempts the worker runs that the master no longer wants.
     for (uint64_t attempt : request.running_attempts()) {
       auto a = live_attempts_.find(attempt);
@@ -102,6 +109,8 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     }
     worker->pending_finished_jobs.clear();
 
+    // A draining worker takes nothing new; it finishes what it runs.
+    const uint32_t free_slots = request.draining() ? 0 : request.free_slots();
     uint32_t map_slots = 0;
     for (auto w = waiting_reduces_.begin(); w != waiting_reduces_.end();) {
       auto job = jobs_.find(w->second.job_id);
@@ -116,10 +125,12 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
     // In all, the worker may run its slots plus one map per waiting reduce.
     const int64_t room = static_cast<int64_t>(worker->slots) + map_slots -
                          request.running_attempts_size() - request.free_slots();
-    map_slots = static_cast<uint32_t>(std::max<int64_t>(0, room));
-    AssignTasks(worker, request.free_slots(), map_slots, &response);
+    map_slots = request.draining()
+                    ? 0
+                    : static_cast<uint32_t>(std::max<int64_t>(0, room));
+    AssignTasks(worker, free_slots, map_slots, &response);
     if (response.assignments_size() == 0 && request.running_attempts_size() == 0 &&
-        request.free_slots() > 0) {
+        free_slots > 0) {
       const uint64_t epoch = work_epoch_;
       auto changed = [this, epoch]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return work_epoch_ != epoch;
@@ -134,7 +145,7 @@ mrpb::HeartbeatResponse JobTracker::Heartbeat(
         response.set_status(mrpb::HeartbeatResponse::UNKNOWN_WORKER);
         return response;
       }
-      AssignTasks(worker, request.free_slots(), 0, &response);
+      AssignTasks(worker, free_slots, 0, &response);
     }
 
     bool busy = false;
@@ -221,6 +232,12 @@ void JobTracker::ProcessReport(WorkerState* worker,
   MR_LOG(WARNING) << job->id() << " " << mrpb::TaskKind_Name(task->kind) << " "
                   << task->index << " attempt " << attempt << " failed on "
                   << worker->id << ": " << EscapeName(report.error());
+  if (report.permanent()) {
+    // The worker's path policy refused the task: no retry can succeed.
+    job->AttemptFailed(task, attempt, report.error(), /*blame_worker=*/false);
+    EndJob(job, mrpb::JOB_FAILED, job->FailureMessage(*task));
+    return;
+  }
   if (report.has_crashed_on() && !report.crashed_on().path().empty()) {
     bool limit_exceeded = false;
     if (job->RecordCrashed(task, report.crashed_on(), &limit_exceeded)) {
@@ -308,6 +325,7 @@ void JobTracker::AssignTasks(WorkerState* worker, uint32_t free_slots,
       }
       for (const auto& r : task->skip) *a->add_skip_records() = r;
       a->set_num_maps(job->num_maps());
+      a->set_shuffle_secret(job->shuffle_secret());
       if (task->kind == mrpb::SAMPLE) {
         // It samples every split: their chunks, one after another.
         for (uint32_t m = 0; m < job->num_maps(); ++m) {

@@ -18,6 +18,16 @@ namespace {
 
 using R = mrpb::SubmitJobResponse;
 
+// The directory a glob lists: its part before the first wildcard, up to
+// the last '/' there. A pattern without wildcards is itself.
+std::string GlobDirectory(const std::string& pattern) {
+  const size_t magic = pattern.find_first_of("*?[{");
+  if (magic == std::string::npos) return pattern;
+  const size_t slash = pattern.rfind('/', magic);
+  if (slash == std::string::npos) return pattern;  // relative: refused
+  return slash == 0 ? "/" : pattern.substr(0, slash);
+}
+
 // Which refusal an ExpandInputs() error is (common/file_util.h).
 mrpb::SubmitJobResponse::Error InputError(const absl::Status& s) {
   return absl::IsNotFound(s) || absl::IsInvalidArgument(s)
@@ -43,6 +53,8 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
   if (std::optional<Refusal> r = CheckSpec(&spec, request.plugin())) return *r;
   if (std::optional<Refusal> r = StoreSideFiles(request, &spec)) return *r;
 
+  if (std::optional<Refusal> r = CheckAllowedPaths(spec)) return *r;
+
   if (spec.traits().generates_input()) {
     absl::StatusOr<std::string> output = ResolvePath(spec.output_dir());
     if (!output.ok()) {
@@ -66,6 +78,14 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
   if (!files.ok()) {
     return Refusal{InputError(files.status()),
                    std::string(files.status().message())};
+  }
+  // What the globs and directories found: a link in a root may lead out.
+  for (const std::vector<std::string>* paths : {&*files, &input_dirs}) {
+    for (const std::string& path : *paths) {
+      if (absl::Status s = options_.path_policy.CheckInput(path); !s.ok()) {
+        return Refusal{R::PERMISSION_DENIED, std::string(s.message())};
+      }
+    }
   }
   std::vector<InputFile> inputs;
   for (size_t i = 0; i < files->size(); ++i) {
@@ -107,6 +127,25 @@ std::variant<JobValidator::Checked, JobValidator::Refusal> JobValidator::Check(
   checked.splits = ComputeSplits(inputs, spec.split_size());
   checked.paths = std::move(*paths);
   return checked;
+}
+
+std::optional<JobValidator::Refusal> JobValidator::CheckAllowedPaths(
+    const mrpb::JobSpec& spec) const {
+  const PathPolicy& policy = options_.path_policy;
+  if (absl::Status s = policy.CheckOutputDir(spec.output_dir()); !s.ok()) {
+    return Refusal{R::PERMISSION_DENIED, std::string(s.message())};
+  }
+  for (const std::string& pattern : spec.inputs()) {
+    const std::string dir = GlobDirectory(pattern);
+    if (absl::Status s = policy.CheckInput(dir); !s.ok()) {
+      return Refusal{R::PERMISSION_DENIED,
+                     dir == pattern ? std::string(s.message())
+                                    : absl::StrCat("the glob ", pattern,
+                                                   " lists ", dir, ": ",
+                                                   s.message())};
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<JobValidator::Refusal> JobValidator::CheckSpec(

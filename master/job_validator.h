@@ -2,7 +2,9 @@
 // lock: the spec's fields (with the defaults of common/job_limits.h filled
 // in), the app or plugin and whether it accepts the job's parameters, and
 // the inputs, resolved into files and splits, with the real paths the job
-// will claim (master/path_claims.h).
+// will claim (master/path_claims.h); and that the output and every input
+// lie inside the master's allowed roots (MasterOptions::path_policy):
+// PERMISSION_DENIED otherwise.
 //
 // Thread-safety: thread-safe (const after construction; PluginStore is).
 #ifndef MR_MASTER_JOB_VALIDATOR_H_
@@ -61,6 +63,10 @@ class JobValidator {
   // The spec's own fields, the app or plugin, and its parameters.
   std::optional<Refusal> CheckSpec(mrpb::JobSpec* spec,
                                    const std::string& plugin) const;
+  // The output and the inputs as given (a glob: the directory it lists)
+  // against the master's --allowed_*_roots (common/path_policy.h), before
+  // anything looks at them: a refusal says nothing of what lies outside.
+  std::optional<Refusal> CheckAllowedPaths(const mrpb::JobSpec& spec) const;
   // Keeps the request's side files in the plugin store (by content hash)
   // and lists them in spec->side_files.
   std::optional<Refusal> StoreSideFiles(const mrpb::SubmitJobRequest& request,

@@ -14,6 +14,8 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
+#include "common/health.h"
+#include "common/tls.h"
 #include "master/job_tracker.h"
 #include "master/master_options.h"
 #include "master/master_service.h"
@@ -38,6 +40,8 @@ class Master {
 
   // host:port the server listens on. REQUIRES: Start() succeeded.
   const std::string& address() const { return address_; }
+  // The plaintext health port (0: none). REQUIRES: Start() succeeded.
+  int health_port() const { return health_port_.port(); }
 
  private:
   void LivenessLoop();
@@ -49,7 +53,9 @@ class Master {
   std::unique_ptr<PipelineRunner> pipelines_;
   std::unique_ptr<MasterWorkerService> worker_service_;
   std::unique_ptr<MasterClientService> client_service_;
+  TlsConfig tls_;
   std::unique_ptr<grpc::Server> server_;
+  HealthPort health_port_;
   std::string address_;
   absl::Notification stop_;
   std::thread liveness_thread_;

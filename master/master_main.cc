@@ -2,8 +2,10 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -11,7 +13,10 @@
 #include "common/daemon.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/path_policy.h"
 #include "common/subprocess.h"
+#include "common/tls_flags.h"
+#include "master/client_auth.h"
 #include "master/master.h"
 #include "master/plugin_validator.h"
 
@@ -22,6 +27,9 @@ ABSL_FLAG(int, port, mr::MasterOptions().port,
           "Port to listen on; 0 lets the OS pick.");
 ABSL_FLAG(std::string, address_file, "",
           "Once serving, write host:port here (atomically).");
+ABSL_FLAG(int, health_port, mr::MasterOptions().health_port,
+          "A plaintext port serving only the gRPC health service "
+          "(grpc.health.v1), for probes that cannot speak TLS; 0: none.");
 ABSL_FLAG(std::string, state_dir, "", "Directory for the master's state.");
 ABSL_FLAG(int64_t, heartbeat_interval_ms,
           mr::MasterOptions().heartbeat_interval_ms,
@@ -36,6 +44,28 @@ ABSL_FLAG(std::string, pipeline_staging_dir, "",
           "Where pipeline runs stage their data between steps: a directory "
           "every worker can read and write (a shared volume when workers run "
           "on other hosts). Default: STATE_DIR/pipeline-staging.");
+ABSL_FLAG(std::string, allowed_input_roots, "",
+          "Comma-separated directories jobs may read: a submission with an "
+          "input elsewhere (after resolving '..' and symbolic links) is "
+          "refused with PERMISSION_DENIED. Each must exist. Default: any "
+          "path.");
+ABSL_FLAG(std::string, allowed_output_roots, "",
+          "Comma-separated directories jobs may write: a submission whose "
+          "output lies elsewhere, or is a root itself, is refused with "
+          "PERMISSION_DENIED. Each must exist. With either roots flag, an "
+          "explicit --pipeline_staging_dir must lie inside the roots; the "
+          "default one (under --state_dir) then disables pipelines. "
+          "Default: any path.");
+ABSL_FLAG(std::string, tokens_file, "",
+          "Clients' bearer tokens, one a line: TOKEN ROLE NAME (ROLE is submit "
+          "or admin; '#' comments). Every client RPC then needs one "
+          "(master/client_auth.h). Default: none: every caller is an admin "
+          "named 'anonymous' (a local demo only).");
+ABSL_FLAG(std::string, plugin_roles, "admin",
+          "Comma-separated roles (submit, admin) that may submit jobs running "
+          "code of their own on the workers: plugins (native code) and "
+          "streaming jobs (shell commands), also as pipeline steps. Empty: "
+          "nobody.");
 ABSL_FLAG(std::string, inject_crash_in_commit, "",
           "Test-only: before_swap or after_swap: the master SIGKILLs itself "
           "at that point of every job commit.");
@@ -43,6 +73,50 @@ ABSL_FLAG(std::string, validate_plugin, "",
           "Internal: check that this plugin loads, then exit.");
 ABSL_FLAG(std::string, validate_spec, "",
           "Internal: the JobSpec file for --validate_plugin.");
+
+namespace {
+
+// Sets options->path_policy from the roots flags; false (having said why)
+// when they are wrong. A pipeline's jobs write its staging directory and
+// the next step's jobs read it, so it must lie inside both kinds of roots:
+// given explicitly, it must; the default one (under the state directory)
+// is dropped instead, which turns pipelines off with a warning.
+bool SetPathPolicy(bool staging_given, mr::MasterOptions* options) {
+  absl::StatusOr<mr::PathPolicy> policy =
+      mr::PathPolicy::FromFlags(absl::GetFlag(FLAGS_allowed_input_roots),
+                                absl::GetFlag(FLAGS_allowed_output_roots));
+  if (!policy.ok()) {
+    fprintf(stderr, "mr-master: %s\n",
+            std::string(policy.status().message()).c_str());
+    return false;
+  }
+  options->path_policy = *policy;
+  if (!policy->restricts_inputs() && !policy->restricts_outputs()) {
+    MR_LOG(WARNING) << "no --allowed_input_roots or --allowed_output_roots: "
+                    << "jobs may read and write any path the master and its "
+                    << "workers can";
+    return true;
+  }
+  MR_LOG(INFO) << "jobs' paths: " << policy->Describe();
+  const std::string& staging = options->pipeline_staging_dir;
+  if (staging.empty()) return true;
+  absl::Status s = policy->CheckOutput(staging);
+  if (s.ok()) s = policy->CheckInput(staging);
+  if (s.ok()) return true;
+  if (staging_given) {
+    fprintf(stderr, "mr-master: --pipeline_staging_dir: %s\n",
+            std::string(s.message()).c_str());
+    return false;
+  }
+  MR_LOG(WARNING) << "pipelines are off: their default staging directory "
+                  << staging << " is not inside the allowed roots; give a "
+                  << "--pipeline_staging_dir inside them (" << s.message()
+                  << ")";
+  options->pipeline_staging_dir.clear();
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -58,6 +132,8 @@ int main(int argc, char** argv) {
   mr::MasterOptions options;
   options.bind_host = absl::GetFlag(FLAGS_bind_host);
   options.port = absl::GetFlag(FLAGS_port);
+  options.health_port = absl::GetFlag(FLAGS_health_port);
+  options.tls = mr::TlsFilesFromFlags();
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
   options.heartbeat_interval_ms = absl::GetFlag(FLAGS_heartbeat_interval_ms);
   options.heartbeat_timeout_ms = absl::GetFlag(FLAGS_heartbeat_timeout_ms);
@@ -88,6 +164,38 @@ int main(int argc, char** argv) {
   if (options.job_retention_ms < 0) {
     fprintf(stderr, "mr-master: --job_retention_ms must be >= 0\n");
     return 2;
+  }
+  if (!SetPathPolicy(!absl::GetFlag(FLAGS_pipeline_staging_dir).empty(),
+                     &options)) {
+    return 2;
+  }
+  absl::StatusOr<std::vector<mr::ClientRole>> plugin_roles =
+      mr::ParseClientRoles(absl::GetFlag(FLAGS_plugin_roles));
+  if (!plugin_roles.ok()) {
+    fprintf(stderr, "mr-master: --plugin_roles: %s\n",
+            std::string(plugin_roles.status().message()).c_str());
+    return 2;
+  }
+  options.plugin_roles = std::move(*plugin_roles);
+  const std::string tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  if (tokens_file.empty()) {
+    MR_LOG(WARNING)
+        << "*** no --tokens_file: clients are NOT authenticated. Any process "
+        << "that reaches the master's port is an admin named 'anonymous' and "
+        << "may run any code on every worker. Fine for a local demo; give "
+        << "--tokens_file anywhere else. ***";
+  } else {
+    absl::StatusOr<mr::ClientAuthenticator> auth =
+        mr::ClientAuthenticator::LoadFile(tokens_file);
+    if (!auth.ok()) {
+      fprintf(stderr, "mr-master: --tokens_file: %s\n",
+              std::string(auth.status().message()).c_str());
+      return 2;
+    }
+    MR_LOG(INFO) << "clients authenticate with bearer tokens: "
+                 << auth->size() << " in " << tokens_file;
+    options.client_auth =
+        std::make_shared<const mr::ClientAuthenticator>(std::move(*auth));
   }
   const std::string self = mr::SelfExecutable();
   const std::string scratch = options.state_dir + "/tmp";

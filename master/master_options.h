@@ -4,11 +4,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/path_policy.h"
+#include "common/tls.h"
+#include "master/client_auth.h"
 #include "proto/job.pb.h"
 
 namespace mr {
@@ -26,6 +31,15 @@ struct MasterOptions {
   // Master::address() tells which).
   std::string bind_host = "127.0.0.1";
   int port = 0;
+
+  // A second, plaintext port that serves only the gRPC health service, for
+  // probes that cannot speak TLS (common/health.h). Default: 0 (none).
+  int health_port = 0;
+
+  // The cluster's certificates (common/tls.h): with them, clients reach the
+  // master over TLS and only holders of a certificate the cluster's CA
+  // signed may use the worker RPCs. Default: none (plaintext).
+  TlsFiles tls;
 
   // Where the master keeps its state (plugins). Required.
   std::string state_dir;
@@ -46,11 +60,28 @@ struct MasterOptions {
   // are refused).
   std::string pipeline_staging_dir;
 
+  // The directories jobs may read and write (common/path_policy.h), from
+  // --allowed_input_roots and --allowed_output_roots: a submission whose
+  // inputs or output lie elsewhere is refused (PERMISSION_DENIED), and so
+  // is a pipeline's file load outside the output roots. Default: no
+  // restriction.
+  PathPolicy path_policy;
+
   // Default: Clock::Real().
   Clock* clock = nullptr;
 
   // Default: none; plugins are then refused.
   PluginValidator plugin_validator;
+
+  // Who the clients are: the tokens of --tokens_file (master/client_auth.h),
+  // loaded by master_main.cc. Default: null: every caller is an admin named
+  // "anonymous" (the local demo).
+  std::shared_ptr<const ClientAuthenticator> client_auth;
+
+  // The roles that may submit jobs that run code of their own on the
+  // workers: a plugin (native code) or a streaming job (shell commands),
+  // also within a pipeline. Default: admin.
+  std::vector<ClientRole> plugin_roles = {ClientRole::kAdmin};
 
   // Test-only: "before_swap" or "after_swap" makes the master SIGKILL itself
   // at that point of every job commit (common/staged_directory.h), to test

@@ -6,6 +6,8 @@
 #ifndef MR_MASTER_MASTER_SERVICE_H_
 #define MR_MASTER_MASTER_SERVICE_H_
 
+#include "common/tls.h"
+#include "master/client_auth.h"
 #include "master/job_tracker.h"
 #include "master/pipeline/pipeline_runner.h"
 #include "master/plugin_store.h"
@@ -16,9 +18,12 @@ namespace mr {
 
 class MasterWorkerService final : public mrpb::MasterWorkerService::Service {
  public:
-  // Both must outlive the service.
-  MasterWorkerService(JobTracker* tracker, PluginStore* plugins)
-      : tracker_(tracker), plugins_(plugins) {}
+  // All must outlive the service. With TLS, every RPC needs a peer that
+  // presented the cluster's certificate (mutual TLS): only daemons register,
+  // take tasks, commit, or download plugins.
+  MasterWorkerService(JobTracker* tracker, PluginStore* plugins,
+                      const TlsConfig* tls)
+      : tracker_(tracker), plugins_(plugins), tls_(tls) {}
   grpc::Status RegisterWorker(grpc::ServerContext*,
                               const mrpb::RegisterWorkerRequest* request,
                               mrpb::RegisterWorkerResponse* response) override;
@@ -38,15 +43,28 @@ class MasterWorkerService final : public mrpb::MasterWorkerService::Service {
                              const mrpb::GetMapOutputsRequest* request,
                              mrpb::GetMapOutputsResponse* response) override;
  private:
+  grpc::Status CheckPeer(const grpc::ServerContext& context,
+                         const char* what) const;
+
   JobTracker* const tracker_;
   PluginStore* const plugins_;
+  const TlsConfig* const tls_;
 };
 
+// Every RPC needs a caller that tracker->options().client_auth
+// authenticates (master/client_auth.h), or gets UNAUTHENTICATED. Then:
+//   status, list, workers, pipeline status/list   any role
+//   SubmitJob, RunPipeline                        submit or admin; a job
+//       that runs the caller's own code (a plugin, a streaming job; in a
+//       pipeline, a streaming step) only a role of options().plugin_roles
+//   KillJob                                       admin, or the job's owner
+// and PERMISSION_DENIED otherwise, naming the caller's role and what it
+// needed. The submitter's name is the job's (or run's) owner.
 class MasterClientService final : public mrpb::MasterClientService::Service {
  public:
-  // Both must outlive the service.
-  MasterClientService(JobTracker* tracker, PipelineRunner* pipelines)
-      : tracker_(tracker), pipelines_(pipelines) {}
+  // Both must outlive the service. The authenticator and the plugin roles
+  // come from tracker->options().
+  MasterClientService(JobTracker* tracker, PipelineRunner* pipelines);
 
   grpc::Status SubmitJob(grpc::ServerContext*,
                          const mrpb::SubmitJobRequest* request,
@@ -74,8 +92,19 @@ class MasterClientService final : public mrpb::MasterClientService::Service {
                                 mrpb::ListPipelineRunsResponse* response) override;
 
  private:
+  // The caller of `context`, or UNAUTHENTICATED (logged, with the peer).
+  absl::StatusOr<ClientCaller> Authenticate(const grpc::ServerContext& context,
+                                            const char* rpc) const;
+  // OK when `caller` may run its own code on the workers (`what`: "a plugin
+  // job", ...); PERMISSION_DENIED otherwise.
+  absl::Status CheckMayRunOwnCode(const ClientCaller& caller,
+                                  const std::string& what) const;
+
   JobTracker* const tracker_;
   PipelineRunner* const pipelines_;
+  // tracker_->options().client_auth, or an authenticator without tokens.
+  const std::shared_ptr<const ClientAuthenticator> auth_;
+  const std::vector<ClientRole> plugin_roles_;
 };
 
 }  // namespace mr

@@ -313,6 +313,23 @@ std::string ExternalDaemon::LogTail(int lines) const {
 
 // ---------------------------------------------------------------- RunCommand
 
+absl::Status MakeDevCertificates(const std::string& dir,
+                                 const std::vector<std::string>& sans) {
+  std::vector<std::string> argv = {
+      absl::StrCat(SourceDir(), "/deploy/tls/make_dev_certs.sh"), dir};
+  for (const std::string& san : sans) {
+    argv.push_back("--san");
+    argv.push_back(san);
+  }
+  absl::StatusOr<CommandResult> r = RunCommand(argv, absl::Seconds(60));
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return absl::InternalError(absl::StrCat(argv[0], " exited with ",
+                                            r->exit_code, ": ", r->err));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& args,
                                          absl::Duration timeout) {
   if (args.empty()) return absl::InvalidArgumentError("empty command");
@@ -552,12 +569,38 @@ absl::Status ExternalMiniCluster::Start() {
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(make_daemon_dir(root_dir_));
+  if (options_.tls) {
+    std::vector<std::string> sans = {options_.master_host};
+    sans.insert(sans.end(), options_.worker_hosts.begin(),
+                options_.worker_hosts.end());
+    const std::string tls = PathUnderRoot("tls");
+    RETURN_IF_ERROR(MakeDevCertificates(tls, sans));
+    const std::vector<std::string> flags = {
+        absl::StrCat("--tls_ca=", tls, "/ca.crt"),
+        absl::StrCat("--tls_cert=", tls, "/daemon.crt"),
+        absl::StrCat("--tls_key=", tls, "/daemon.key")};
+    options_.extra_master_flags.insert(options_.extra_master_flags.end(),
+                                       flags.begin(), flags.end());
+    options_.extra_worker_flags.insert(options_.extra_worker_flags.end(),
+                                       flags.begin(), flags.end());
+    options_.extra_mrctl_flags.push_back(flags[0]);
+    if (options_.client_tls_ca.empty()) {
+      options_.client_tls_ca = tls + "/ca.crt";
+    }
+    if (options_.daemon_uid >= 0) {
+      // The key is private to its owner: the daemons' user must read it.
+      for (const char* f : {"", "/ca.crt", "/daemon.crt", "/daemon.key"}) {
+        (void)chown((tls + f).c_str(), options_.daemon_uid,
+                    options_.daemon_gid);
+      }
+    }
+  }
 
   std::vector<std::string> master_args = {
       absl::StrCat("--state_dir=", PathUnderRoot("master")),
       absl::StrCat("--address_file=", PathUnderRoot("master.addr")),
       "--port=0",
-      "--bind_host=127.0.0.1",
+      absl::StrCat("--bind_host=", options_.master_host),
       absl::StrCat("--heartbeat_interval_ms=", options_.heartbeat_interval_ms),
       absl::StrCat("--heartbeat_timeout_ms=", options_.heartbeat_timeout_ms),
   };
@@ -572,21 +615,27 @@ absl::Status ExternalMiniCluster::Start() {
 
   for (int i = 0; i < options_.num_workers; ++i) {
     const std::string name = absl::StrCat("worker-", i);
+    const bool own_host = static_cast<size_t>(i) < options_.worker_hosts.size();
+    const std::string host = own_host ? options_.worker_hosts[i] : "127.0.0.1";
     std::vector<std::string> args = {
         absl::StrCat("--master=", master_->address()),
         absl::StrCat("--data_dir=", PathUnderRoot(name)),
         absl::StrCat("--address_file=", PathUnderRoot(name + ".addr")),
         "--port=0",
-        "--bind_host=127.0.0.1",
+        absl::StrCat("--bind_host=", host),
         absl::StrCat("--slots=", options_.slots_per_worker),
     };
+    if (own_host) args.push_back(absl::StrCat("--advertise_host=", host));
     args.insert(args.end(), options_.extra_worker_flags.begin(),
                 options_.extra_worker_flags.end());
     RETURN_IF_ERROR(make_daemon_dir(PathUnderRoot(name)));
     workers_.push_back(std::make_unique<ExternalDaemon>(
         name, absl::StrCat(options_.bin_dir, "/mr-worker"), args,
         PathUnderRoot(name + ".addr"), PathUnderRoot("logs/" + name + ".log"),
-        options_.start_timeout, options_.worker_command_prefix));
+        options_.start_timeout,
+        static_cast<size_t>(i) < options_.worker_command_prefixes.size()
+            ? options_.worker_command_prefixes[i]
+            : options_.worker_command_prefix));
     RETURN_IF_ERROR(workers_.back()->Start());
   }
   return WaitForWorkerCount(options_.num_workers, options_.start_timeout);
@@ -616,25 +665,59 @@ absl::Status ExternalMiniCluster::WaitForWorkerCount(int n,
 }
 
 MasterClient* ExternalMiniCluster::client() {
-  if (master_ == nullptr) return nullptr;
+  if (master_ == nullptr || !options_.mrctl_command_prefix.empty()) return nullptr;
   // A restarted master keeps its port, but rebuild the client if the
   // address ever changes.
   if (client_ == nullptr || client_->target() != master_->address()) {
     MasterClientOptions opts;
     opts.rpc_timeout = kRpcDeadline;
+    opts.token = options_.client_token;
+    TlsFiles tls;
+    tls.ca_file = options_.client_tls_ca;
+    absl::StatusOr<TlsConfig> config = TlsConfig::Load(tls, false);
+    // A test's own CA file: a bad one is the test's bug; the client then
+    // stays plaintext, and its RPCs to a TLS master fail.
+    if (config.ok()) {
+      opts.tls = *std::move(config);
+    } else {
+      fprintf(stderr, "ExternalMiniCluster: client_tls_ca: %s\n",
+              config.status().ToString().c_str());
+    }
     client_ = std::make_unique<MasterClient>(master_->address(), opts);
   }
   return client_.get();
 }
 
 absl::StatusOr<mrpb::ListWorkersResponse> ExternalMiniCluster::ListWorkers() {
-  if (client() == nullptr) return absl::FailedPreconditionError("not started");
+  if (master_ == nullptr) return absl::FailedPreconditionError("not started");
+  if (client() == nullptr) {  // through mrctl, from where it runs
+    ASSIGN_OR_RETURN(CommandResult r,
+                     RunMrctl({"workers", "--json"}, kRpcDeadline * 2));
+    if (r.exit_code != 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "mrctl workers exited with ", r.exit_code, ": ", r.err));
+    }
+    return ParseListWorkersJson(r.out);
+  }
   return client()->ListWorkers();
 }
 
 absl::StatusOr<mrpb::JobStatus> ExternalMiniCluster::GetJobStatus(
     const std::string& job_id) {
-  if (client() == nullptr) return absl::FailedPreconditionError("not started");
+  if (master_ == nullptr) return absl::FailedPreconditionError("not started");
+  if (client() == nullptr) {  // through mrctl, from where it runs
+    ASSIGN_OR_RETURN(CommandResult r,
+                     RunMrctl({"status", job_id, "--json"}, kRpcDeadline * 2));
+    // mrctl refuses an unknown job with its usage code (client/internal/mrctl.h).
+    if (r.exit_code == 2 && absl::StrContains(r.err, "no job")) {
+      return absl::NotFoundError(absl::StrCat("the master knows no job ", job_id));
+    }
+    if (r.exit_code != 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "mrctl status ", job_id, " exited with ", r.exit_code, ": ", r.err));
+    }
+    return ParseJobStatusJson(r.out);
+  }
   ASSIGN_OR_RETURN(mrpb::GetJobStatusResponse resp, client()->GetJobStatus(job_id));
   if (!resp.found()) {
     return absl::NotFoundError(absl::StrCat("the master knows no job ", job_id));
@@ -663,8 +746,14 @@ absl::StatusOr<mrpb::JobStatus> ExternalMiniCluster::WaitForJob(
 absl::StatusOr<CommandResult> ExternalMiniCluster::RunMrctl(
     const std::vector<std::string>& args, absl::Duration timeout) {
   if (master_ == nullptr) return absl::FailedPreconditionError("not started");
-  std::vector<std::string> argv = {absl::StrCat(options_.bin_dir, "/mrctl"),
-                                   "--master", master_->address()};
+  std::vector<std::string> argv = options_.mrctl_command_prefix;
+  if (!argv.empty()) {
+    ASSIGN_OR_RETURN(argv[0], FindOnPath(argv[0]));  // RunCommand does not search
+  }
+  argv.insert(argv.end(), {absl::StrCat(options_.bin_dir, "/mrctl"), "--master",
+                           master_->address()});
+  argv.insert(argv.end(), options_.extra_mrctl_flags.begin(),
+              options_.extra_mrctl_flags.end());
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, timeout);
 }

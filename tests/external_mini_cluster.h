@@ -74,6 +74,40 @@ struct ExternalMiniClusterOptions {
   std::vector<std::string> master_command_prefix;
   // The same for every worker. Default: none.
   std::vector<std::string> worker_command_prefix;
+  // Worker i runs under worker_command_prefixes[i], when there is one,
+  // instead of worker_command_prefix: e.g. {"ip", "netns", "exec", "NS_i"}
+  // to put each worker in a network namespace of its own. Default: none.
+  std::vector<std::vector<std::string>> worker_command_prefixes;
+  // The master's --bind_host (and so the host of master_address()).
+  // Default: 127.0.0.1.
+  std::string master_host = "127.0.0.1";
+  // Worker i binds to and advertises (--bind_host, --advertise_host)
+  // worker_hosts[i], when there is one. Default: none (127.0.0.1, not
+  // advertised separately).
+  std::vector<std::string> worker_hosts;
+  // Run mrctl as `PREFIX... mrctl ...`, e.g. {"ip", "netns", "exec", "NS"}.
+  // When set, the test process never connects to the master itself:
+  // ListWorkers() and GetJobStatus() (and so Start(), WaitForWorkerCount(),
+  // WaitForJob()) run `mrctl workers --json` and `mrctl status JOB --json`
+  // that way, for a master that the test's own network namespace cannot
+  // reach, and client() returns null. Default: none (direct RPCs).
+  std::vector<std::string> mrctl_command_prefix;
+  // Passed to every mrctl run after --master, e.g. {"--tls_ca=FILE"}.
+  // Default: none.
+  std::vector<std::string> extra_mrctl_flags;
+  // The cluster's own client (client(), and so Start(), ListWorkers(),
+  // GetJobStatus()) sends this bearer token and, with a CA file, uses TLS,
+  // for a master started with --tokens_file / --tls_ca (mrctl runs take
+  // theirs from extra_mrctl_flags or the test's arguments). Default: none
+  // (plaintext, no token).
+  std::string client_token;
+  std::string client_tls_ca;
+  // Start() makes a development CA and certificate under root_dir()/tls
+  // (MakeDevCertificates(), for 127.0.0.1, master_host and worker_hosts),
+  // starts every daemon with --tls_ca/--tls_cert/--tls_key, passes
+  // --tls_ca to every mrctl run and gives client() the CA (unless
+  // client_tls_ca is set). Default: false (plaintext).
+  bool tls = false;
   // When >= 0, Start() chowns the root directory and the daemons'
   // directories to this user and group, for daemons run as that user
   // through a command prefix. Default: -1 (left as created).
@@ -171,6 +205,12 @@ class ExternalDaemon {
   std::string address_;
 };
 
+// Makes a development CA and one daemon certificate in `dir` with
+// deploy/tls/make_dev_certs.sh (ca.crt, ca.key, daemon.crt, daemon.key), the
+// certificate valid for localhost, 127.0.0.1 and `sans` (hosts or IPs).
+absl::Status MakeDevCertificates(const std::string& dir,
+                                 const std::vector<std::string>& sans);
+
 // What an mrctl run gave.
 struct CommandResult {
   int exit_code = -1;  // 128 + signal number when killed by a signal
@@ -188,6 +228,10 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 // `mrctl submit --wait --json` print it. InvalidArgument (quoting the text)
 // when it does not parse.
 absl::StatusOr<mrpb::JobStatus> ParseJobStatusJson(const std::string& json);
+
+// The same for the JSON of a ListWorkersResponse (`mrctl workers --json`).
+absl::StatusOr<mrpb::ListWorkersResponse> ParseListWorkersJson(
+    const std::string& json);
 
 // The value of the job's counter `name`; -1 when it has none.
 int64_t JobCounter(const mrpb::JobStatus& status, const std::string& name);
@@ -260,10 +304,11 @@ class ExternalMiniCluster {
                                   absl::Duration timeout = absl::Seconds(30));
 
   // A client of the master's current address (5 s RPC deadline); null
-  // before Start().
+  // before Start(), and with a mrctl_command_prefix.
   MasterClient* client();
 
-  // Direct RPCs to the master (5 s deadline each).
+  // Direct RPCs to the master (5 s deadline each), or mrctl runs (see
+  // ExternalMiniClusterOptions::mrctl_command_prefix).
   absl::StatusOr<mrpb::ListWorkersResponse> ListWorkers();
   // NotFound when the master does not know `job_id`.
   absl::StatusOr<mrpb::JobStatus> GetJobStatus(const std::string& job_id);

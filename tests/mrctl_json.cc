@@ -1,5 +1,6 @@
-// ParseJobStatusJson (declared in tests/external_mini_cluster.h): reads
-// mrctl's --json (client/internal/json_writer.h) back into a JobStatus, with
+// ParseJobStatusJson and ParseListWorkersJson (declared in
+// tests/external_mini_cluster.h): read mrctl's --json
+// (client/internal/json_writer.h) back into a JobStatus or the like, with
 // protobuf's JSON parser for the syntax and the descriptors for the shape.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/struct.pb.h>
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_maps.h"
+#include "common/status_macros.h"
 #include "tests/external_mini_cluster.h"
 
 namespace mr {
@@ -153,20 +155,34 @@ absl::Status Fill(const Value& v, const FieldDescriptor* f, int depth,
   return AddOne(v, f, depth, msg);
 }
 
-}  // namespace
-
-absl::StatusOr<mrpb::JobStatus> ParseJobStatusJson(const std::string& json) {
+// Fills `msg` from mrctl's JSON of a message of its type.
+absl::Status ParseMrctlJson(const std::string& json, Message* msg) {
   Value value;
   const auto s =
       google::protobuf::util::JsonStringToMessage(HideSurrogates(json), &value);
-  mrpb::JobStatus status;
-  absl::Status filled = s.ok() ? FillMessage(value, 0, &status)
+  absl::Status filled = s.ok() ? FillMessage(value, 0, msg)
                                : absl::InvalidArgumentError(s.ToString());
   if (!filled.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "not a JobStatus JSON (", filled.message(), "): '", json, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a ", msg->GetDescriptor()->name(), " JSON (",
+                     filled.message(), "): '", json, "'"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<mrpb::JobStatus> ParseJobStatusJson(const std::string& json) {
+  mrpb::JobStatus status;
+  RETURN_IF_ERROR(ParseMrctlJson(json, &status));
   return status;
+}
+
+absl::StatusOr<mrpb::ListWorkersResponse> ParseListWorkersJson(
+    const std::string& json) {
+  mrpb::ListWorkersResponse workers;
+  RETURN_IF_ERROR(ParseMrctlJson(json, &workers));
+  return workers;
 }
 
 int64_t JobCounter(const mrpb::JobStatus& status, const std::string& name) {

@@ -18,31 +18,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tests/reference.h"
 
 namespace mr {
 namespace {
 
 constexpr char kBinDir[] = "/usr/lib/postgresql/15/bin";
-
-// A port on 127.0.0.1 that nothing listens on now (bound to port 0, then
-// released for the server).
-absl::StatusOr<int> ReservePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    const std::string error = std::strerror(errno);
-    close(fd);
-    return absl::InternalError(absl::StrCat("reserving a port: ", error));
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string Tail(const std::string& path) {
   std::ifstream in(path);
@@ -108,7 +89,7 @@ absl::Status PostgresServer::Start() {
                                               "):\n", Tail(initdb_log)));
     }
   }
-  absl::StatusOr<int> port = ReservePort();
+  absl::StatusOr<int> port = test::ReserveLoopbackPort();
   if (!port.ok()) return port.status();
   port_ = *port;
   const std::string log = dir_ + "/postgres.log";

@@ -1,6 +1,10 @@
 #include "tests/reference.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -229,6 +233,29 @@ std::string EnvOr(const char* name, const char* fallback) {
 std::string BinDir() { return EnvOr("MR_BIN_DIR", MR_TEST_DEFAULT_BIN_DIR); }
 std::string LibDir() { return EnvOr("MR_LIB_DIR", MR_TEST_DEFAULT_LIB_DIR); }
 std::string DataDir() { return EnvOr("MR_DATA_DIR", MR_TEST_DEFAULT_DATA_DIR); }
+std::string SourceDir() {
+  return EnvOr("MR_SOURCE_DIR", MR_TEST_DEFAULT_SOURCE_DIR);
+}
+
+absl::StatusOr<int> ReserveLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const std::string error = std::strerror(errno);
+    close(fd);
+    return absl::InternalError(absl::StrCat("reserving a port: ", error));
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
 
 absl::StatusOr<std::vector<std::string>> GutenbergFiles() {
   std::error_code ec;

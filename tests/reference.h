@@ -81,6 +81,12 @@ absl::StatusOr<std::string> ConcatenateParts(const std::string& dir,
 std::string BinDir();
 std::string LibDir();
 std::string DataDir();
+// The source tree (for its scripts): $MR_SOURCE_DIR, else as configured.
+std::string SourceDir();
+
+// A port on 127.0.0.1 that nothing listens on now (bound to port 0, then
+// released), for a server that cannot be given port 0.
+absl::StatusOr<int> ReserveLoopbackPort();
 
 // The pg-*.txt books in DataDir(), absolute and sorted. NotFound when it
 // holds none.

@@ -39,6 +39,36 @@ void Heartbeater::Wake() {
   wake_ = true;
 }
 
+void Heartbeater::SetDraining() {
+  draining_ = true;
+  Wake();
+}
+
+bool Heartbeater::connected() const { return connected_; }
+
+void Heartbeater::Leave(std::vector<mrpb::TaskReport> reports) {
+  Stop();
+  if (worker_id_.empty()) return;  // never registered: nothing to tell
+  mrpb::HeartbeatRequest request;
+  request.set_worker_id(worker_id_);
+  for (auto& r : reports) *request.add_reports() = std::move(r);
+  request.set_draining(true);
+  request.set_leaving(true);
+  mrpb::HeartbeatResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::Status s = master_->Heartbeat(&ctx, request, &response);
+  if (s.ok()) {
+    MR_LOG(INFO) << "told master " << options_.master_address << " that "
+                 << worker_id_ << " leaves";
+  } else {
+    MR_LOG(WARNING) << "cannot tell master " << options_.master_address
+                    << " that " << worker_id_
+                    << " leaves (it will notice the silence): "
+                    << s.error_message();
+  }
+}
+
 void Heartbeater::SleepMs(int64_t ms) {
   absl::MutexLock lock(&mu_);
   auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -98,7 +128,11 @@ int64_t Heartbeater::Beat() {
   std::vector<mrpb::TaskReport> reports = runner_->TakeReports();
   for (const auto& r : reports) *request.add_reports() = r;
   const size_t running = request.running_attempts_size();
-  request.set_free_slots(running < options_.slots ? options_.slots - running : 0);
+  const bool draining = draining_;
+  request.set_draining(draining);
+  request.set_free_slots(running < options_.slots && !draining
+                             ? options_.slots - running
+                             : 0);
 
   mrpb::HeartbeatResponse response;
   grpc::ClientContext ctx;
@@ -107,6 +141,7 @@ int64_t Heartbeater::Beat() {
   if (!s.ok()) {
     // The master may or may not have seen the reports; it ignores repeats.
     runner_->ReturnReports(std::move(reports));
+    connected_ = false;
     if (failures_++ % 10 == 0) {
       MR_LOG(WARNING) << "heartbeat to master " << options_.master_address
                       << " failed: " << s.error_message();
@@ -114,6 +149,7 @@ int64_t Heartbeater::Beat() {
     return interval_ms_;
   }
   failures_ = 0;
+  connected_ = true;
   if (response.status() == mrpb::HeartbeatResponse::UNKNOWN_WORKER) {
     // Its running attempts were re-queued; its map outputs may still serve
     // (after a master restart), so they are reported on registering.

@@ -9,8 +9,10 @@
 #ifndef MR_WORKER_HEARTBEATER_H_
 #define MR_WORKER_HEARTBEATER_H_
 
+#include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -35,6 +37,16 @@ class Heartbeater {
   // Heartbeat now (an attempt ended).
   void Wake();
 
+  // From now on, heartbeats offer no free slots and tell the master the
+  // worker drains: it assigns nothing more.
+  void SetDraining();
+  // True when the last heartbeat reached the master.
+  bool connected() const;
+  // Stops the loop and sends one last heartbeat, saying the worker leaves,
+  // with `reports` (attempts that ended and were not reported yet). Best
+  // effort: a master that cannot be reached declares the worker dead later.
+  void Leave(std::vector<mrpb::TaskReport> reports);
+
  private:
   void Loop();
   bool Register();
@@ -51,6 +63,9 @@ class Heartbeater {
   std::string worker_id_;  // used only by the loop thread
   int64_t interval_ms_ = 1000;
   int failures_ = 0;
+
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> connected_{false};
 
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

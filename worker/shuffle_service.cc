@@ -1,8 +1,10 @@
 #include "worker/shuffle_service.h"
 
 #include <memory>
+#include <string>
 
 #include "common/grpc_status.h"
+#include "common/logging.h"
 #include "common/sanitizers.h"
 
 namespace mr {
@@ -17,8 +19,21 @@ namespace {
 class FetchReactor : public grpc::ServerWriteReactor<mrpb::FetchBatch> {
  public:
   FetchReactor(ShuffleStore* store, const mrpb::FetchRequest* request,
-               std::atomic<int>* corrupt_batches)
+               const std::string& peer, std::atomic<int>* corrupt_batches)
       : corrupt_batches_(corrupt_batches) {
+    // Only a fetch that carries the job's secret reads its output.
+    if (absl::Status s =
+            store->CheckSecret(request->job_id(), request->map_index(),
+                               request->attempt_id(), request->secret());
+        !s.ok()) {
+      if (absl::IsPermissionDenied(s)) {
+        MR_LOG(WARNING) << "refused a fetch of " << request->job_id()
+                        << " map " << request->map_index() << " from "
+                        << peer << ": " << s.message();
+      }
+      EndWith(ToGrpcStatus(s));
+      return;
+    }
     auto reader = store->ReadPartition(request->job_id(), request->map_index(),
                                        request->attempt_id(),
                                        request->partition());
@@ -82,7 +97,7 @@ class FetchReactor : public grpc::ServerWriteReactor<mrpb::FetchBatch> {
 
 grpc::ServerWriteReactor<mrpb::FetchBatch>* ShuffleService::FetchMapOutput(
     grpc::CallbackServerContext* context, const mrpb::FetchRequest* request) {
-  return new FetchReactor(store_, request, &corrupt_batches_);
+  return new FetchReactor(store_, request, context->peer(), &corrupt_batches_);
 }
 
 }  // namespace mr

@@ -1,5 +1,8 @@
 // The Shuffle gRPC service: streams one partition of one map attempt's output
 // to a reducer, one LZ4 block per message, as stored (no re-compression).
+// Only to a fetch carrying the job's shuffle secret (ShuffleStore::
+// CheckSecret()): another job's reducer, or a stranger, gets
+// PERMISSION_DENIED, logged with the peer's address.
 //
 // Uses the callback API: one reactor per fetch, flow-controlled by gRPC (the
 // next block is read only once the previous write completed).

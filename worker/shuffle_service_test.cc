@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/file_util.h"
 #include "common/record_block.h"
+#include "common/shuffle_secret.h"
 #include "proto/shuffle.grpc.pb.h"
 #include "worker/internal/map_output_buffer.h"
 #include "worker/shuffle_store.h"
@@ -165,11 +166,19 @@ class ShuffleServiceTest : public ::testing::Test {
     return out;
   }
 
-  // Fetches one partition over gRPC. With `cancel_after` >= 0, cancels the
-  // call once that many batches arrived.
+  // Fetches one partition over gRPC, with the job's TestSecret(). With
+  // `cancel_after` >= 0, cancels the call once that many batches arrived.
   static Fetched Fetch(mrpb::Shuffle::Stub* stub, const std::string& job,
                        uint32_t map, uint64_t attempt, uint32_t partition,
                        int cancel_after = -1) {
+    return FetchWithSecret(stub, job, map, attempt, partition,
+                           TestSecret(job), cancel_after);
+  }
+  static Fetched FetchWithSecret(mrpb::Shuffle::Stub* stub,
+                                 const std::string& job, uint32_t map,
+                                 uint64_t attempt, uint32_t partition,
+                                 const std::string& secret,
+                                 int cancel_after = -1) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     mrpb::FetchRequest request;
@@ -177,6 +186,7 @@ class ShuffleServiceTest : public ::testing::Test {
     request.set_map_index(map);
     request.set_attempt_id(attempt);
     request.set_partition(partition);
+    request.set_secret(secret);
     auto stream = stub->FetchMapOutput(&ctx, request);
     Fetched out;
     mrpb::FetchBatch batch;
@@ -228,7 +238,10 @@ TEST_F(ShuffleServiceTest, ConcurrentFetchesWhileIngestingAndDropping) {
       if (job == "late") {
         late_files[m] = files;
       } else {
-        ASSERT_TRUE(store_->IngestMapOutput(job, m, attempt0 + m, files).ok());
+        ASSERT_TRUE(store_
+                        ->IngestMapOutput(job, m, attempt0 + m,
+                                          TestSecret(job), files)
+                        .ok());
       }
     }
   }
@@ -245,7 +258,9 @@ TEST_F(ShuffleServiceTest, ConcurrentFetchesWhileIngestingAndDropping) {
       Spill("kept", 9, 109, MakeRecords("kept", 9, 512, 16 << 10),
             /*budget=*/64 << 20, /*block_bytes=*/128 << 10);
   ASSERT_FALSE(HasFailure());
-  ASSERT_TRUE(store_->IngestMapOutput("kept", 9, 109, big_files).ok());
+  ASSERT_TRUE(
+      store_->IngestMapOutput("kept", 9, 109, TestSecret("kept"), big_files)
+          .ok());
   StartServer();
 
   // What each fetch got: (job, map, partition, pass) in the order one
@@ -293,7 +308,8 @@ TEST_F(ShuffleServiceTest, ConcurrentFetchesWhileIngestingAndDropping) {
       // Fetches see it missing first, now and then.
       const int until = fetches.load() + 8;
       while (fetches.load() < until) std::this_thread::yield();
-      EXPECT_TRUE(store_->IngestMapOutput("late", m, 200 + m, late_files[m]).ok());
+      EXPECT_TRUE(store_->IngestMapOutput("late", m, 200 + m, TestSecret("late"),
+                                         late_files[m]).ok());
     }
   });
   std::thread dropper([&] {
@@ -393,6 +409,59 @@ TEST_F(ShuffleServiceTest, ConcurrentFetchesWhileIngestingAndDropping) {
             << cancelled.size() << std::endl;
 }
 
+// A map output goes only to a fetch that carries its job's secret: another
+// job's secret, none, or a near miss is refused, and the refusal names the
+// job but neither secret.
+TEST_F(ShuffleServiceTest, FetchNeedsTheJobsSecret) {
+  const std::string secret_a = NewShuffleSecret();
+  const std::string secret_b = NewShuffleSecret();
+  const auto records = MakeRecords("job-a", 0, 40, 100);
+  ASSERT_TRUE(store_
+                  ->IngestMapOutput("job-a", 0, 1, secret_a,
+                                    Spill("job-a", 0, 1, records, 1500, 200))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->IngestMapOutput("job-b", 0, 2, secret_b,
+                                    Spill("job-b", 0, 2, records, 1500, 200))
+                  .ok());
+  ASSERT_FALSE(HasFailure());
+  StartServer();
+  auto stub = NewStub();
+
+  for (uint32_t p = 0; p < 2; ++p) {
+    const Fetched ok = FetchWithSecret(stub.get(), "job-a", 0, 1, p, secret_a);
+    ASSERT_EQ(ok.code, grpc::StatusCode::OK) << ok.message;
+    EXPECT_FALSE(ok.batches.empty());
+    EXPECT_TRUE(ok.batches == StoredBatches("job-a", 0, 1, p));
+  }
+  std::string near_miss = secret_a;
+  near_miss.back() ^= 1;
+  const std::vector<std::pair<std::string, std::string>> wrong = {
+      {"job b's", secret_b},
+      {"none", ""},
+      {"one bit off", near_miss},
+      {"a prefix", secret_a.substr(0, 16)},
+      {"longer", secret_a + "x"}};
+  for (const auto& [what, secret] : wrong) {
+    const Fetched refused =
+        FetchWithSecret(stub.get(), "job-a", 0, 1, 0, secret);
+    EXPECT_EQ(refused.code, grpc::StatusCode::PERMISSION_DENIED) << what;
+    EXPECT_EQ(refused.message, "wrong shuffle secret for job job-a") << what;
+    EXPECT_TRUE(refused.batches.empty()) << what;
+  }
+  // Job b's own secret still reads job b.
+  EXPECT_EQ(FetchWithSecret(stub.get(), "job-b", 0, 2, 1, secret_b).code,
+            grpc::StatusCode::OK);
+  // A job the worker holds nothing of: NOT_FOUND, whatever the secret.
+  const Fetched unknown = FetchWithSecret(stub.get(), "job-c", 0, 1, 0, secret_a);
+  EXPECT_EQ(unknown.code, grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(unknown.message, "no output of job-c map 0 attempt 1 here");
+  // Once dropped, the secret is forgotten with the data.
+  ASSERT_TRUE(store_->DropJob("job-a").ok());
+  EXPECT_EQ(FetchWithSecret(stub.get(), "job-a", 0, 1, 0, secret_a).code,
+            grpc::StatusCode::NOT_FOUND);
+}
+
 // Corruption injected into the first N batches sent hits exactly N batches,
 // however many fetches run at once; every other batch arrives intact.
 TEST_F(ShuffleServiceTest, InjectedCorruptionHitsExactlyNBatchesUnderConcurrency) {
@@ -402,7 +471,9 @@ TEST_F(ShuffleServiceTest, InjectedCorruptionHitsExactlyNBatchesUnderConcurrency
     std::vector<std::string> files =
         Spill("job", m, 10 + m, MakeRecords("job", m, 40, 100), 1500, 200);
     ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(store_->IngestMapOutput("job", m, 10 + m, files).ok());
+    ASSERT_TRUE(
+        store_->IngestMapOutput("job", m, 10 + m, TestSecret("job"), files)
+            .ok());
   }
   StartServer(kCorrupt);
   std::vector<std::vector<Fetched>> got(4);

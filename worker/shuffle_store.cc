@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "common/record_block.h"
 #include "common/shuffle_keys.h"
+#include "common/shuffle_secret.h"
 #include "common/status_macros.h"
 #include "common/table_cache_shards.h"
 
@@ -68,7 +69,13 @@ absl::StatusOr<std::unique_ptr<ShuffleStore>> ShuffleStore::Open(
 
 absl::Status ShuffleStore::IngestMapOutput(
     const std::string& job_id, uint32_t map, uint64_t attempt,
-    const std::vector<std::string>& sst_files) {
+    const std::string& secret, const std::vector<std::string>& sst_files) {
+  {
+    // Before the output is marked complete: a fetch that finds the output
+    // finds the secret too.
+    absl::MutexLock lock(&mu_);
+    secrets_[job_id] = secret;
+  }
   if (!sst_files.empty()) {
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;
@@ -80,6 +87,22 @@ absl::Status ShuffleStore::IngestMapOutput(
                 "marking map output complete"));
   absl::MutexLock lock(&mu_);
   held_[job_id].insert({map, attempt});
+  return absl::OkStatus();
+}
+
+absl::Status ShuffleStore::CheckSecret(const std::string& job_id,
+                                       uint32_t map, uint64_t attempt,
+                                       const std::string& secret) {
+  absl::MutexLock lock(&mu_);
+  auto it = secrets_.find(job_id);
+  if (it == secrets_.end()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "no output of %s map %d attempt %d here", job_id, map, attempt));
+  }
+  if (!ShuffleSecretMatches(it->second, secret)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("wrong shuffle secret for job ", job_id));
+  }
   return absl::OkStatus();
 }
 
@@ -123,6 +146,7 @@ absl::Status ShuffleStore::DropJob(const std::string& job_id) {
   {
     absl::MutexLock lock(&mu_);
     held_.erase(job_id);
+    secrets_.erase(job_id);
   }
   const std::string begin = JobKeyPrefix(job_id);
   // '/' + 1 == '0': [job/, job0) spans every key of the job and no other.

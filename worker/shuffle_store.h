@@ -80,9 +80,22 @@ class ShuffleStore {
 
   // Moves a map attempt's SST files into the store and marks the attempt's
   // output complete (an attempt with no records then still reads as empty).
+  // `secret` is the job's shuffle secret (common/shuffle_secret.h), from the
+  // attempt's assignment: fetches of the job's outputs must carry it (the
+  // latest ingested is the job's).
   absl::Status IngestMapOutput(const std::string& job_id, uint32_t map,
-                               uint64_t attempt,
-                               const std::vector<std::string>& sst_files);
+                               uint64_t attempt, const std::string& secret,
+                               const std::vector<std::string>& sst_files)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Whether a fetch of that map attempt's output may be served:
+  // NotFound (as ReadPartition() says it) when the store holds nothing of
+  // the job; PermissionDenied "wrong shuffle secret for job J" when
+  // `secret` is not the job's (or is empty). Compares in constant time;
+  // never names either secret.
+  absl::Status CheckSecret(const std::string& job_id, uint32_t map,
+                           uint64_t attempt, const std::string& secret)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // NotFound when this store holds no complete output of that attempt. The
   // reader sees the output as it was at this call: whole, even if a
@@ -91,9 +104,9 @@ class ShuffleStore {
       const std::string& job_id, uint32_t map, uint64_t attempt,
       uint32_t partition);
 
-  // Deletes everything of `job_id`, reclaiming whole files at once. Once it
-  // returns, ReadPartition() of the job is NotFound; readers made before
-  // read on undisturbed.
+  // Deletes everything of `job_id` (and forgets its secret), reclaiming
+  // whole files at once. Once it returns, ReadPartition() of the job is
+  // NotFound; readers made before read on undisturbed.
   absl::Status DropJob(const std::string& job_id);
 
   // Test-only fault injection: flips a byte in the first stored block of a
@@ -115,6 +128,9 @@ class ShuffleStore {
   // job id -> (map, attempt) of its complete outputs here.
   std::map<std::string, std::set<std::pair<uint32_t, uint64_t>>> held_
       ABSL_GUARDED_BY(mu_);
+  // job id -> its shuffle secret; kept from the first ingest (even one
+  // that then failed) until DropJob().
+  std::map<std::string, std::string> secrets_ ABSL_GUARDED_BY(mu_);
 };
 
 // The key marking a map attempt's output complete; sorts after its blocks.

@@ -68,7 +68,9 @@ class ShuffleStoreTest : public ::testing::Test {
     std::vector<std::string> files;
     SpillMapOutput(job, map, attempt, combine, records, &files, budget);
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(store_->IngestMapOutput(job, map, attempt, files).ok());
+    ASSERT_TRUE(
+        store_->IngestMapOutput(job, map, attempt, TestSecret(job), files)
+            .ok());
   }
 
   // The SST files WriteMapOutput() would ingest, left for the caller to.
@@ -173,6 +175,30 @@ TEST_F(ShuffleStoreTest, DropJobRemovesOnlyThatJob) {
   EXPECT_EQ(store_->LiveBytes(), 0u);
 }
 
+TEST_F(ShuffleStoreTest, SecretsAreKeptPerJobUntilDropped) {
+  WriteMapOutput("job-1", 0, 1, false, {{"a", "1"}});
+  WriteMapOutput("job-2", 0, 2, false, {{"a", "2"}});
+  EXPECT_TRUE(store_->CheckSecret("job-1", 0, 1, TestSecret("job-1")).ok());
+  // Any map of the job: the secret is the job's.
+  EXPECT_TRUE(store_->CheckSecret("job-1", 5, 9, TestSecret("job-1")).ok());
+  absl::Status s = store_->CheckSecret("job-1", 0, 1, TestSecret("job-2"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "wrong shuffle secret for job job-1");
+  EXPECT_EQ(store_->CheckSecret("job-1", 0, 1, "").code(),
+            absl::StatusCode::kPermissionDenied);
+  s = store_->CheckSecret("job-3", 0, 7, TestSecret("job-3"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "no output of job-3 map 0 attempt 7 here");
+  // A later ingest (a restarted master's assignment) sets the job's secret.
+  ASSERT_TRUE(store_->IngestMapOutput("job-2", 1, 3, "new", {}).ok());
+  EXPECT_EQ(store_->CheckSecret("job-2", 0, 2, TestSecret("job-2")).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(store_->CheckSecret("job-2", 0, 2, "new").ok());
+  ASSERT_TRUE(store_->DropJob("job-1").ok());
+  EXPECT_EQ(store_->CheckSecret("job-1", 0, 1, TestSecret("job-1")).code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(ShuffleStoreTest, AReaderMadeBeforeDropJobReadsTheWholeOutput) {
   WriteMapOutput("job-1", 0, 1, false,
                  {{"a", "1"}, {"c", "2"}, {"e", "3"}, {"g", "4"}, {"i", "5"}});
@@ -256,7 +282,10 @@ TEST_F(ShuffleStoreTest, ConcurrentIngestReadAndDropSeeWholeOutputsOrNone) {
       if (std::find(ingested.begin(), ingested.end(), job) != ingested.end()) {
         spilled[job].push_back(files);
       } else {
-        ASSERT_TRUE(store_->IngestMapOutput(job, m, attempt0 + m, files).ok());
+        ASSERT_TRUE(store_
+                        ->IngestMapOutput(job, m, attempt0 + m,
+                                          TestSecret(job), files)
+                        .ok());
       }
     }
   }
@@ -346,7 +375,7 @@ TEST_F(ShuffleStoreTest, ConcurrentIngestReadAndDropSeeWholeOutputsOrNone) {
         const int until = reads.load() + 16;
         while (reads.load() < until) std::this_thread::yield();
         absl::Status s = store_->IngestMapOutput(
-            job, m, first_attempt[job] + m, spilled[job][m]);
+            job, m, first_attempt[job] + m, TestSecret(job), spilled[job][m]);
         if (!s.ok()) fail(absl::StrCat("ingesting ", job, " map ", m, ": ", s.ToString()));
       }
     }

@@ -16,6 +16,12 @@
 
 namespace mr {
 
+// The shuffle secret tests ingest `job`'s map outputs under (a real one is
+// random: common/shuffle_secret.h).
+inline std::string TestSecret(const std::string& job) {
+  return "test secret of " + job;
+}
+
 // Appends the records of one stored block (LZ4 data, its raw size and
 // CRC32C) to *out as "key=value"; the error of a block that does not decode.
 inline absl::Status AppendBlockRecords(std::string_view data, uint32_t raw_size,

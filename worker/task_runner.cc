@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -159,6 +160,9 @@ void TaskRunner::Run(std::shared_ptr<Attempt> attempt) {
 
 absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   const mrpb::TaskAssignment& a = attempt->assignment;
+  // Before anything reads the split or writes the output: nothing of a
+  // refused task is touched, not even to clean up.
+  if (absl::Status s = CheckPaths(a); !s.ok()) return Refuse(a, s, report);
   const std::string scratch =
       absl::StrCat(options_.data_dir, "/tasks/attempt-", a.attempt_id());
   RETURN_IF_ERROR(MakeDirs(scratch), "creating the task's scratch directory");
@@ -175,6 +179,9 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
   spec.set_result_path(scratch + "/result.pb");
   spec.set_fetch_parallelism(options_.fetch_parallelism);
   spec.set_master_address(options_.master_address);
+  spec.set_tls_ca_file(options_.tls.ca_file);
+  spec.set_tls_cert_file(options_.tls.cert_file);
+  spec.set_tls_key_file(options_.tls.key_file);
   spec.set_progress_path(scratch + "/progress");
   spec.set_worker_pid(getpid());
   if (options_.task_memory_mb > 0) {
@@ -278,7 +285,8 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
     std::vector<std::string> files(result.sst_files().begin(),
                                    result.sst_files().end());
     outcome = store_->IngestMapOutput(a.job_id(), a.task_index(),
-                                      a.attempt_id(), files);
+                                      a.attempt_id(), a.shuffle_secret(),
+                                      files);
     if (outcome.ok() && corrupt_outputs_.load() > 0) {
       auto corrupted = store_->CorruptForTest(a.job_id(), a.task_index(),
                                               a.attempt_id());
@@ -288,7 +296,7 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
       }
     }
   } else {
-    outcome = CommitOutput(a);  // a reduce's, or a map-only job's map's
+    outcome = CommitOutput(a, report);  // a reduce's, or a map-only job's map's
   }
   if (outcome.ok()) {
     *report->mutable_counters() = result.counters();
@@ -297,13 +305,44 @@ absl::Status TaskRunner::Execute(Attempt* attempt, mrpb::TaskReport* report) {
     report->set_plan(result.plan());
     *report->mutable_partition_bounds() = result.partition_bounds();
     AddPeakMemoryCounters(a.kind(), exit->max_rss_bytes, report);
-  } else if (WritesOutput(a)) {
+  } else if (WritesOutput(a) && !report->permanent()) {
     RemoveAttemptOutput(a);
   }
   return outcome;
 }
 
-absl::Status TaskRunner::CommitOutput(const mrpb::TaskAssignment& a) {
+absl::Status TaskRunner::CheckPaths(const mrpb::TaskAssignment& a) const {
+  const PathPolicy& policy = options_.path_policy;
+  std::set<std::string> inputs;  // a sample task's split names every chunk
+  for (const mrpb::FileChunk& c : a.split().chunks()) inputs.insert(c.path());
+  for (const std::string& path : inputs) RETURN_IF_ERROR(policy.CheckInput(path));
+  if (WritesOutput(a)) {
+    const OutputLayout layout = Layout(a);
+    RETURN_IF_ERROR(policy.CheckOutputDir(layout.output_dir()));
+    // Resolved through the staging and _temporary directories, which a
+    // link could replace.
+    RETURN_IF_ERROR(policy.CheckOutput(layout.AttemptDir(a.attempt_id())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TaskRunner::Refuse(const mrpb::TaskAssignment& a,
+                                const absl::Status& why,
+                                mrpb::TaskReport* report) {
+  std::string worker_id;
+  {
+    absl::MutexLock lock(&mu_);
+    worker_id = worker_id_;
+  }
+  MR_LOG(WARNING) << Describe(a) << " refused by the path policy: "
+                  << why.message();
+  report->set_permanent(true);
+  return absl::PermissionDeniedError(absl::StrCat(
+      "worker ", worker_id, " refuses the task: ", why.message()));
+}
+
+absl::Status TaskRunner::CommitOutput(const mrpb::TaskAssignment& a,
+                                      mrpb::TaskReport* report) {
   mrpb::CommitTaskRequest request;
   {
     absl::MutexLock lock(&mu_);
@@ -327,11 +366,23 @@ absl::Status TaskRunner::CommitOutput(const mrpb::TaskAssignment& a) {
     return absl::AbortedError(
         absl::StrCat("commit refused: ", response.reason()));
   }
+  // Again right before the renames: the directories may have changed
+  // while the task ran.
+  if (absl::Status s = CheckPaths(a); !s.ok()) return Refuse(a, s, report);
   return Layout(a).CommitAttempt(a.attempt_id(), a.task_index());
 }
 
 void TaskRunner::RemoveAttemptOutput(const mrpb::TaskAssignment& a) {
-  Layout(a).RemoveAttempt(a.attempt_id());
+  const OutputLayout layout = Layout(a);
+  // A removal that a link would carry out of the roots is not done.
+  if (absl::Status s =
+          options_.path_policy.CheckOutput(layout.AttemptDir(a.attempt_id()));
+      !s.ok()) {
+    MR_LOG(WARNING) << Describe(a) << ": not removing its output: "
+                    << s.message();
+    return;
+  }
+  layout.RemoveAttempt(a.attempt_id());
 }
 
 bool TaskRunner::WritesOutput(const mrpb::TaskAssignment& a) {

@@ -85,8 +85,17 @@ class TaskRunner {
   void RemoveAttemptOutput(const mrpb::TaskAssignment& a);
   // Asks the master whether the attempt (a reduce, or a map of a map-only
   // job) may commit, and if so moves its file into the job's staged output
-  // (OutputLayout::CommitAttempt()).
-  absl::Status CommitOutput(const mrpb::TaskAssignment& a);
+  // (OutputLayout::CommitAttempt()), once CheckPaths() allows it again.
+  absl::Status CommitOutput(const mrpb::TaskAssignment& a,
+                            mrpb::TaskReport* report);
+  // The attempt's paths against the worker's --allowed_*_roots
+  // (WorkerOptions::path_policy): its split's files; the output, staging
+  // and attempt directories of an attempt that writes output.
+  absl::Status CheckPaths(const mrpb::TaskAssignment& a) const;
+  // Logs a CheckPaths() refusal and marks the report permanent; returns
+  // the attempt's error, naming this worker.
+  absl::Status Refuse(const mrpb::TaskAssignment& a, const absl::Status& why,
+                      mrpb::TaskReport* report) ABSL_LOCKS_EXCLUDED(mu_);
   // Whether the attempt writes a part file of the job's output.
   static bool WritesOutput(const mrpb::TaskAssignment& a);
   static OutputLayout Layout(const mrpb::TaskAssignment& a);

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/file_util.h"
 #include "common/output_layout.h"
+#include "common/path_policy.h"
 #include "common/proto_maps.h"
 #include "common/record_block.h"
 #include "worker/internal/task_progress.h"
@@ -396,6 +397,95 @@ TEST_F(TaskRunnerTest, ConcurrentAttemptsEachEndWithOneReport) {
     left.push_back(e.path().filename().string());
   }
   EXPECT_TRUE(left.empty()) << left.size() << " left, e.g. " << left.front();
+}
+
+// The worker's own --allowed_*_roots, whatever the master allowed: a task
+// whose input or output lies outside (plainly, or through a symbolic link
+// in a root) fails as permanent before anything is read or written, and
+// the master is never asked to commit it; a task inside runs as usual.
+TEST_F(TaskRunnerTest, PathPolicyRefusesTasksBeforeTouchingTheirPaths) {
+  for (const char* d : {"/outs", "/outside"}) {
+    ASSERT_TRUE(MakeDirs(root_ + d).ok());
+  }
+  ASSERT_EQ(symlink((root_ + "/outside").c_str(),
+                    (root_ + "/outs/escape").c_str()),
+            0);
+  ASSERT_TRUE(WriteFileAtomically(root_ + "/secret.txt", "secret words\n").ok());
+  auto policy = PathPolicy::Create({root_ + "/in"}, {root_ + "/outs"});
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  options_.path_policy = *policy;
+  FakeMaster master;
+  TaskRunner runner(options_, store_.get(), master.stub(), [] {});
+  runner.set_worker_id("w0009");
+
+  WriteWords("words.txt", "p", 20);
+  // Map-only maps (task 0: the fake master grants their commit), writing
+  // inside the root, outside it, and through the link out of it. Each
+  // output's staging directory is prepared, as a master without roots
+  // would have.
+  const std::vector<std::pair<uint64_t, std::string>> outputs = {
+      {51, root_ + "/outs/good"},
+      {52, root_ + "/outside/job"},
+      {53, root_ + "/outs/escape/job"}};
+  std::map<uint64_t, OutputLayout> layouts;
+  for (const auto& [id, out] : outputs) {
+    const std::string job = absl::StrCat("job-", id);
+    layouts.emplace(id, OutputLayout(out, job, OutputLayout::Parts::kMap));
+    ASSERT_TRUE(layouts.at(id).Prepare().ok()) << out;
+    mrpb::TaskAssignment a = MapAssignment(job, 0, id, "wordcount", "words.txt");
+    a.mutable_spec()->set_output_dir(out);
+    a.mutable_spec()->set_map_only(true);
+    runner.Start(a);
+  }
+  // A map reading a file outside the input root.
+  mrpb::TaskAssignment reads_outside =
+      MapAssignment("job-54", 0, 54, "wordcount", "words.txt");
+  reads_outside.mutable_split()->mutable_chunks(0)->set_path(root_ + "/secret.txt");
+  runner.Start(reads_outside);
+  runner.WaitIdle();
+
+  std::map<uint64_t, mrpb::TaskReport> by_attempt;
+  for (auto& r : runner.TakeReports()) by_attempt[r.attempt_id()] = r;
+  ASSERT_EQ(by_attempt.size(), 4u);
+  EXPECT_EQ(by_attempt[51].state(), mrpb::ATTEMPT_SUCCEEDED)
+      << by_attempt[51].error();
+  EXPECT_FALSE(by_attempt[51].permanent());
+  EXPECT_TRUE(PathExists(layouts.at(51).StagedPartFile(0)));
+
+  const std::string roots = absl::StrCat(
+      "the allowed output roots ", root_, "/outs (--allowed_output_roots)");
+  const std::map<uint64_t, std::string> want = {
+      {52, absl::StrCat("worker w0009 refuses the task: output ", root_,
+                        "/outside/job is outside ", roots)},
+      {53, absl::StrCat("worker w0009 refuses the task: output ", root_,
+                        "/outs/escape/job resolves to ", root_,
+                        "/outside/job, outside ", roots)},
+      {54, absl::StrCat("worker w0009 refuses the task: input ", root_,
+                        "/secret.txt is outside the allowed input roots ",
+                        root_, "/in (--allowed_input_roots)")}};
+  for (const auto& [id, error] : want) {
+    const mrpb::TaskReport& r = by_attempt[id];
+    EXPECT_EQ(r.state(), mrpb::ATTEMPT_FAILED) << id;
+    EXPECT_TRUE(r.permanent()) << id;
+    EXPECT_EQ(r.error(), error) << id;
+    EXPECT_EQ(r.counters_size(), 0) << id;
+  }
+  // Nothing was written where the refused tasks would have: their staging
+  // directories hold only the empty _temporary the master made.
+  for (uint64_t id : {52, 53}) {
+    const OutputLayout& layout = layouts.at(id);
+    EXPECT_FALSE(PathExists(layout.AttemptDir(id))) << id;
+    EXPECT_FALSE(PathExists(layout.StagedPartFile(0))) << id;
+    EXPECT_TRUE(std::filesystem::is_empty(layout.temporary_dir())) << id;
+  }
+  EXPECT_FALSE(PathExists(root_ + "/outside/job/part-m-00000"));
+  // Only the allowed map-only map asked to commit; the refused map left no
+  // shuffle output.
+  const std::vector<mrpb::CommitTaskRequest> commits = master.commits();
+  ASSERT_EQ(commits.size(), 1u);
+  EXPECT_EQ(commits[0].attempt_id(), 51u);
+  EXPECT_EQ(StoredRecords("job-54", 0, 54, 0).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

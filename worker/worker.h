@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "common/health.h"
 #include "common/orphan_reaper.h"
 #include "proto/worker.grpc.pb.h"
 #include "worker/heartbeater.h"
@@ -27,16 +28,25 @@ class Worker {
   explicit Worker(WorkerOptions options);
   ~Worker();
 
-  // Checks the options (resolving their defaults) and opens a fresh shuffle
-  // store. As PID 1 (a container's init), also starts reaping orphans.
+  // Checks the options (resolving their defaults; a wildcard address is not
+  // advertised), loads the TLS files and opens a fresh shuffle store. As PID 1 (a container's init), also starts reaping orphans.
   absl::Status Init();
   // Serves shuffle data and starts heartbeating. REQUIRES: Init() succeeded.
   absl::Status Start();
+  // The graceful stop (SIGTERM): the worker reports itself not serving and
+  // takes no new attempts; it lets running attempts finish and keeps serving
+  // the map output that running jobs still fetch, for up to
+  // drain_timeout_ms; then kills what is left and tells the master it
+  // leaves (the master re-runs those attempts at once). Call Shutdown()
+  // after. REQUIRES: Start() succeeded.
+  void Drain();
   // Stops heartbeating, kills running attempts, stops serving.
   void Shutdown();
 
   // host:port peers fetch from. REQUIRES: Start() succeeded.
   const std::string& address() const { return address_; }
+  // The plaintext health port (0: none). REQUIRES: Start() succeeded.
+  int health_port() const { return health_port_.port(); }
 
   // The options in effect (defaults resolved). REQUIRES: Init() succeeded.
   const WorkerOptions& options() const { return options_; }
@@ -47,6 +57,7 @@ class Worker {
   std::unique_ptr<ShuffleStore> store_;
   std::unique_ptr<ShuffleService> shuffle_service_;
   std::unique_ptr<grpc::Server> server_;
+  HealthPort health_port_;
   std::unique_ptr<mrpb::MasterWorkerService::Stub> master_;
   std::unique_ptr<TaskRunner> runner_;
   std::unique_ptr<Heartbeater> heartbeater_;

@@ -11,6 +11,8 @@
 #include "common/daemon.h"
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "common/path_policy.h"
+#include "common/tls_flags.h"
 #include "worker/internal/task_child.h"
 #include "worker/worker.h"
 
@@ -21,7 +23,16 @@ ABSL_FLAG(std::string, bind_host, mr::WorkerOptions().bind_host,
 ABSL_FLAG(int, port, mr::WorkerOptions().port,
           "Shuffle service port; 0 lets the OS pick.");
 ABSL_FLAG(std::string, advertise_host, "",
-          "Host peers use to reach this worker (default: --bind_host).");
+          "Host peers use to reach this worker (default: --bind_host; "
+          "required when --bind_host is a wildcard such as 0.0.0.0).");
+ABSL_FLAG(int, health_port, mr::WorkerOptions().health_port,
+          "A plaintext port serving only the gRPC health service "
+          "(grpc.health.v1), for probes that cannot speak TLS; 0: none.");
+ABSL_FLAG(int64_t, drain_timeout_ms, mr::WorkerOptions().drain_timeout_ms,
+          "On SIGTERM, how long the worker may finish its attempts and serve "
+          "map output still needed before it hands back the rest and exits "
+          "(keep it below the orchestrator's grace period). SIGINT stops at "
+          "once.");
 ABSL_FLAG(std::string, data_dir, "",
           "The worker's directory: shuffle store, plugins, task scratch.");
 ABSL_FLAG(std::string, address_file, "",
@@ -41,6 +52,14 @@ ABSL_FLAG(int, inject_corrupt_shuffle_batches, 0,
           "Test only: flip a byte in the first N shuffle batches sent.");
 ABSL_FLAG(int, inject_corrupt_stored_outputs, 0,
           "Test only: corrupt a stored block of the first N map outputs.");
+ABSL_FLAG(std::string, allowed_input_roots, "",
+          "Comma-separated directories tasks may read (checked again here, "
+          "whatever the master allowed; '..' and symbolic links resolved). "
+          "Each must exist. Default: any path.");
+ABSL_FLAG(std::string, allowed_output_roots, "",
+          "Comma-separated directories tasks may write (their job's output "
+          "and its staging directory beside it). A task whose paths lie "
+          "elsewhere fails its job. Each must exist. Default: any path.");
 ABSL_FLAG(std::string, run_task, "",
           "Internal: run the task attempt described by this TaskSpec file.");
 
@@ -59,6 +78,9 @@ int main(int argc, char** argv) {
   options.bind_host = absl::GetFlag(FLAGS_bind_host);
   options.port = absl::GetFlag(FLAGS_port);
   options.advertise_host = absl::GetFlag(FLAGS_advertise_host);
+  options.health_port = absl::GetFlag(FLAGS_health_port);
+  options.drain_timeout_ms = absl::GetFlag(FLAGS_drain_timeout_ms);
+  options.tls = mr::TlsFilesFromFlags();
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.slots = absl::GetFlag(FLAGS_slots);
   options.fetch_parallelism = absl::GetFlag(FLAGS_fetch_parallelism);
@@ -72,6 +94,16 @@ int main(int argc, char** argv) {
     fprintf(stderr, "mr-worker: --master and --data_dir are required\n");
     return 2;
   }
+  absl::StatusOr<mr::PathPolicy> policy =
+      mr::PathPolicy::FromFlags(absl::GetFlag(FLAGS_allowed_input_roots),
+                                absl::GetFlag(FLAGS_allowed_output_roots));
+  if (!policy.ok()) {
+    fprintf(stderr, "mr-worker: %s\n",
+            std::string(policy.status().message()).c_str());
+    return 2;
+  }
+  options.path_policy = *std::move(policy);
+  MR_LOG(INFO) << "tasks' paths: " << options.path_policy.Describe();
 
   mr::Worker worker(options);
   absl::Status s = worker.Init();
@@ -84,7 +116,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int sig = mr::WaitForStopSignal(stop_signals);
-  MR_LOG(INFO) << "signal " << sig << ": shutting down";
+  if (sig == SIGTERM) {
+    MR_LOG(INFO) << "SIGTERM: draining, then shutting down";
+    worker.Drain();
+  } else {
+    MR_LOG(INFO) << "signal " << sig << ": shutting down";
+  }
   worker.Shutdown();
   return 0;
 }

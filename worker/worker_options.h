@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string>
 
+#include "common/path_policy.h"
+#include "common/tls.h"
+
 namespace mr {
 
 struct WorkerOptions {
@@ -13,13 +16,38 @@ struct WorkerOptions {
 
   // Where the shuffle service listens, and the host peers reach it at.
   // Default: 127.0.0.1, port 0 (the OS picks), advertised as bind_host.
+  // A wildcard bind_host (0.0.0.0, ::) needs an advertise_host: a worker
+  // refuses to advertise an address its peers cannot dial.
   std::string bind_host = "127.0.0.1";
   int port = 0;
   std::string advertise_host;
 
+  // A second, plaintext port that serves only the gRPC health service
+  // (grpc.health.v1), for probes that cannot speak TLS (Kubernetes'). The
+  // health service is on the main port as well. Default: 0 (none).
+  int health_port = 0;
+
+  // The cluster's certificates (common/tls.h). Default: none (plaintext).
+  TlsFiles tls;
+
+  // On SIGTERM (Drain()): how long the worker may finish its attempts and
+  // serve the map output that running jobs still need before it hands back
+  // what is left and exits. Keep it below the orchestrator's grace period
+  // (Kubernetes: terminationGracePeriodSeconds). Default: 20 s.
+  int64_t drain_timeout_ms = 20000;
+
   // The worker's own directory: its shuffle store, plugins and task scratch.
   // Required.
   std::string data_dir;
+
+  // The directories tasks may read and write (common/path_policy.h), from
+  // --allowed_input_roots and --allowed_output_roots. Checked again here,
+  // whatever the master allowed: before an attempt starts (its split's
+  // files; a reduce's or map-only map's output, staging and attempt
+  // directories) and before its commit renames. A refusal fails the
+  // attempt as permanent (TaskReport.permanent): the job fails. Default:
+  // no restriction.
+  PathPolicy path_policy;
 
   // Task attempts run at once. Default: 0 = the number of cores.
   uint32_t slots = 0;

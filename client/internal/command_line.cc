@@ -22,9 +22,15 @@ namespace fs = std::filesystem;
 // The usage text; the data-path defaults come from common/job_limits.h.
 std::string MakeUsage() {
   return absl::StrCat(
-      R"(usage: mrctl [--master HOST:PORT] <command> [flags]
+      R"(usage: mrctl [--master HOST:PORT] [--tls_ca FILE] [--token_file FILE]
+             <command> [flags]
 
 The master's address comes from --master, or else from $MR_MASTER.
+--tls_ca FILE (or $MR_TLS_CA): the CA certificate that signed the master's;
+the connection then uses TLS (a master started with --tls_ca needs it).
+--token_file FILE (or $MR_TOKEN_FILE, or the token itself in $MR_TOKEN):
+the bearer token a master started with --tokens_file asks every call for
+(the file holds just the token; surrounding whitespace is ignored).
 
 commands:
   submit (--app NAME | --plugin FILE.so | --mapper CMD [--reducer CMD]
@@ -110,7 +116,8 @@ commands:
 
 exit status: 0 success; 1 the job failed or was killed, or its checks
 failed (the "check failures" counter, submit --wait);
-2 refused or usage error; 3 master unreachable.
+2 refused or usage error; 3 master unreachable; 4 not authenticated (no or
+an unknown token) or not allowed (the token's role may not do this).
 )");
 }
 
@@ -647,13 +654,35 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     const std::string& cwd) {
   CommandLine cl;
 
-  // --master and --help may appear anywhere; take them out first. A value of
-  // --input never starts with "--", so this cannot steal one.
+  // --master, --tls_ca, --token_file and --help may appear anywhere; take
+  // them out first. A value of --input never starts with "--", so this
+  // cannot steal one.
   std::vector<std::string> rest;
   bool help = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--help") {
+    std::string* file_flag = nullptr;
+    std::string flag_name;
+    for (const auto& [name, field] :
+         {std::make_pair("--tls_ca", &cl.tls_ca),
+          std::make_pair("--tls-ca", &cl.tls_ca),
+          std::make_pair("--token_file", &cl.token_file),
+          std::make_pair("--token-file", &cl.token_file)}) {
+      if (a == name || absl::StartsWith(a, absl::StrCat(name, "="))) {
+        file_flag = field;
+        flag_name = name;
+      }
+    }
+    if (file_flag != nullptr) {
+      std::string v;
+      if (a == flag_name) {
+        if (i + 1 < args.size() && !IsFlag(args[i + 1])) v = args[++i];
+      } else {
+        v = a.substr(flag_name.size() + 1);
+      }
+      if (v.empty()) return Usage(absl::StrCat(flag_name, " needs FILE"));
+      *file_flag = MakeAbsolute(v, cwd);
+    } else if (a == "--help") {
       help = true;
     } else if (a == "--master" || absl::StartsWith(a, "--master=")) {
       std::string v;

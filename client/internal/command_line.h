@@ -1,6 +1,7 @@
 // The parsed `mrctl` command line, and its parser.
 //
-//   mrctl [--master HOST:PORT] <command> [flags]
+//   mrctl [--master HOST:PORT] [--tls_ca FILE] [--token_file FILE]
+//         <command> [flags]
 //
 // The parser is hand-rolled because `--input` takes every following argument
 // up to the next one starting with "--" (so a shell-expanded glob lands
@@ -27,6 +28,12 @@ struct CommandLine {
   Command command = Command::kHelp;
   // "HOST:PORT"; empty only for kHelp.
   std::string master;
+  // --tls_ca FILE: the CA that signed the master's certificate (the channel
+  // then uses TLS); --token_file FILE: the file holding the bearer token.
+  // Absolute; empty when not given (mrctl_main.cc then reads $MR_TLS_CA,
+  // $MR_TOKEN_FILE and $MR_TOKEN: client/internal/credentials.h).
+  std::string tls_ca;
+  std::string token_file;
 
   // submit: name, app, inputs (absolute), output_dir (absolute),
   // num_reduces, split_size, params, overwrite, max_task_attempts,
@@ -63,8 +70,9 @@ struct CommandLine {
 // empty when unset), used when no --master is given. Relative inputs,
 // output dir and plugin path are made absolute against `cwd`.
 //
-// Global flag, anywhere on the line: --master HOST:PORT or
-// --master=HOST:PORT. `help`, --help or -h anywhere gives kHelp.
+// Global flags, anywhere on the line: --master HOST:PORT, --tls_ca FILE and
+// --token_file FILE (also --tls-ca, --token-file), each also as
+// --flag=VALUE. `help`, --help or -h anywhere gives kHelp.
 // Value flags also take the --flag=value form. `pipeline check FILE` needs
 // no master.
 //

@@ -94,6 +94,39 @@ TEST(CommandLineTest, MasterFromEnvironmentAndAfterCommand) {
   EXPECT_TRUE(cl->json);
 }
 
+TEST(CommandLineTest, TlsCaAndTokenFileAnywhereMadeAbsolute) {
+  absl::StatusOr<CommandLine> cl =
+      Parse({"--tls_ca", "certs/ca.crt", "--master", "h:1", "list",
+             "--token_file=/etc/mr/token", "--all"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->command, Command::kList);
+  EXPECT_EQ(cl->tls_ca, "/home/u/work/certs/ca.crt");
+  EXPECT_EQ(cl->token_file, "/etc/mr/token");
+  EXPECT_TRUE(cl->all);
+
+  // The dashed spellings, after a submit's --input list (which they end).
+  cl = Parse({"--master", "h:1", "submit", "--app", "wordcount", "--input",
+              "a.txt", "b.txt", "--tls-ca=/ca.pem", "--output", "out",
+              "--token-file", "tok"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_THAT(cl->spec.inputs(),
+              ElementsAre("/home/u/work/a.txt", "/home/u/work/b.txt"));
+  EXPECT_EQ(cl->tls_ca, "/ca.pem");
+  EXPECT_EQ(cl->token_file, "/home/u/work/tok");
+
+  cl = Parse({"--master", "h:1", "workers"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->tls_ca, "");
+  EXPECT_EQ(cl->token_file, "");
+
+  EXPECT_EQ(Error({"--master", "h:1", "list", "--tls_ca"}),
+            "--tls_ca needs FILE");
+  EXPECT_EQ(Error({"--master", "h:1", "--token_file=", "list"}),
+            "--token_file needs FILE");
+  EXPECT_EQ(Error({"--master", "h:1", "--token-file", "--json", "list"}),
+            "--token-file needs FILE");
+}
+
 TEST(CommandLineTest, MissingMaster) {
   EXPECT_EQ(Error({"list"}),
             "no master given: use --master HOST:PORT or set MR_MASTER");

@@ -40,6 +40,14 @@ void FakeMaster::set_list_workers_response(mrpb::ListWorkersResponse r) {
   absl::MutexLock l(&mu_);
   list_workers_response_ = std::move(r);
 }
+void FakeMaster::set_refusal(grpc::Status refusal) {
+  absl::MutexLock l(&mu_);
+  refusal_ = std::move(refusal);
+}
+std::vector<std::string> FakeMaster::authorizations() {
+  absl::MutexLock l(&mu_);
+  return authorizations_;
+}
 mrpb::SubmitJobRequest FakeMaster::last_submit() {
   absl::MutexLock l(&mu_);
   return last_submit_;
@@ -49,19 +57,30 @@ int FakeMaster::status_calls() {
   return status_calls_;
 }
 
-grpc::Status FakeMaster::SubmitJob(grpc::ServerContext*,
+grpc::Status FakeMaster::Receive(const grpc::ServerContext& ctx) {
+  auto it = ctx.client_metadata().find("authorization");
+  authorizations_.push_back(it == ctx.client_metadata().end()
+                                ? ""
+                                : std::string(it->second.data(),
+                                              it->second.size()));
+  return refusal_;
+}
+
+grpc::Status FakeMaster::SubmitJob(grpc::ServerContext* ctx,
                                    const mrpb::SubmitJobRequest* req,
                                    mrpb::SubmitJobResponse* resp) {
   absl::MutexLock l(&mu_);
+  if (grpc::Status r = Receive(*ctx); !r.ok()) return r;
   last_submit_ = *req;
   *resp = submit_response_;
   return grpc::Status::OK;
 }
 
-grpc::Status FakeMaster::GetJobStatus(grpc::ServerContext*,
+grpc::Status FakeMaster::GetJobStatus(grpc::ServerContext* ctx,
                                       const mrpb::GetJobStatusRequest* req,
                                       mrpb::GetJobStatusResponse* resp) {
   absl::MutexLock l(&mu_);
+  if (grpc::Status r = Receive(*ctx); !r.ok()) return r;
   ++status_calls_;
   if (status_answers_.empty()) return grpc::Status::OK;  // found = false
   StatusAnswer a = status_answers_.front();
@@ -71,26 +90,29 @@ grpc::Status FakeMaster::GetJobStatus(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status FakeMaster::ListJobs(grpc::ServerContext*,
+grpc::Status FakeMaster::ListJobs(grpc::ServerContext* ctx,
                                   const mrpb::ListJobsRequest*,
                                   mrpb::ListJobsResponse* resp) {
   absl::MutexLock l(&mu_);
+  if (grpc::Status r = Receive(*ctx); !r.ok()) return r;
   *resp = list_jobs_response_;
   return grpc::Status::OK;
 }
 
-grpc::Status FakeMaster::KillJob(grpc::ServerContext*,
+grpc::Status FakeMaster::KillJob(grpc::ServerContext* ctx,
                                  const mrpb::KillJobRequest*,
                                  mrpb::KillJobResponse* resp) {
   absl::MutexLock l(&mu_);
+  if (grpc::Status r = Receive(*ctx); !r.ok()) return r;
   *resp = kill_response_;
   return grpc::Status::OK;
 }
 
-grpc::Status FakeMaster::ListWorkers(grpc::ServerContext*,
+grpc::Status FakeMaster::ListWorkers(grpc::ServerContext* ctx,
                                      const mrpb::ListWorkersRequest*,
                                      mrpb::ListWorkersResponse* resp) {
   absl::MutexLock l(&mu_);
+  if (grpc::Status r = Receive(*ctx); !r.ok()) return r;
   *resp = list_workers_response_;
   return grpc::Status::OK;
 }

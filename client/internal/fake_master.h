@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -40,8 +41,14 @@ class FakeMaster final : public mrpb::MasterClientService::Service {
   void set_kill_response(mrpb::KillJobResponse r);
   void set_list_workers_response(mrpb::ListWorkersResponse r);
 
+  // Every RPC answers `refusal` when it is not OK (UNAUTHENTICATED, ...).
+  void set_refusal(grpc::Status refusal);
+
   mrpb::SubmitJobRequest last_submit();
   int status_calls();
+  // The `authorization` metadata of every RPC received, in order ("" for
+  // an RPC without one).
+  std::vector<std::string> authorizations();
 
   grpc::Status SubmitJob(grpc::ServerContext*, const mrpb::SubmitJobRequest*,
                          mrpb::SubmitJobResponse*) override;
@@ -57,6 +64,10 @@ class FakeMaster final : public mrpb::MasterClientService::Service {
                            mrpb::ListWorkersResponse*) override;
 
  private:
+  // Records the RPC's metadata; returns refusal_.
+  grpc::Status Receive(const grpc::ServerContext& ctx)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 
@@ -68,6 +79,8 @@ class FakeMaster final : public mrpb::MasterClientService::Service {
   mrpb::ListJobsResponse list_jobs_response_ ABSL_GUARDED_BY(mu_);
   mrpb::KillJobResponse kill_response_ ABSL_GUARDED_BY(mu_);
   mrpb::ListWorkersResponse list_workers_response_ ABSL_GUARDED_BY(mu_);
+  grpc::Status refusal_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> authorizations_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace client_internal

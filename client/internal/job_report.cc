@@ -162,6 +162,9 @@ std::string FormatJobReport(const mrpb::JobStatus& s, int64_t now_ms) {
     absl::StrAppend(&out, "\noutput: ", EscapeName(s.spec().output_dir()),
                     "\n");
   }
+  if (!s.owner().empty()) {
+    absl::StrAppend(&out, "owner: ", EscapeName(s.owner()), "\n");
+  }
   for (const mrpb::RecordLocation& r : s.skipped_records()) {
     if (r.key().empty()) {
       absl::StrAppend(&out, "skipped record: ", EscapeName(r.path()), ":",
@@ -208,6 +211,7 @@ std::string FormatJobTable(const mrpb::ListJobsResponse& jobs) {
                    {"MAPS", TextTable::kRight},
                    {"REDUCES", TextTable::kRight},
                    {"APP"},
+                   {"OWNER"},
                    {"OUTPUT"}});
   for (const mrpb::JobStatus& j : jobs.jobs()) {
     const std::string app =
@@ -215,7 +219,8 @@ std::string FormatJobTable(const mrpb::ListJobsResponse& jobs) {
     table.AddRow({j.job_id(), JobStateName(j.state()),
                   Fraction(j.maps_done(), j.maps_total()),
                   Fraction(j.reduces_done(), j.reduces_total()),
-                  EscapeName(app), EscapeName(j.spec().output_dir())});
+                  EscapeName(app), EscapeName(j.owner()),
+                  EscapeName(j.spec().output_dir())});
   }
   return table.Render();
 }

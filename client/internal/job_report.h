@@ -28,7 +28,9 @@ std::string JobStateName(mrpb::JobState state);
 // measured to `now_ms`, unix epoch ms). All but a succeeded job then show
 //   progress: maps D/T  reduces D/T
 // (with "  (N tasks running)" when N > 0). The output line counts part files
-// (= reduces) only for a succeeded job. Then one line per skipped record, and
+// (= reduces) only for a succeeded job. Then "owner: NAME" (who submitted
+// it; jobs from before owners were recorded have none), one line per
+// skipped record, and
 // when input records were malformed (the "malformed records" counter):
 //   malformed records: 3; first: /in/a.txt:1024 (longer than 1048576 bytes)
 // When the job's checks failed (the "check failures" counter):
@@ -58,7 +60,7 @@ int64_t CheckFailures(const mrpb::JobStatus& status);
 int SkewedPartition(const mrpb::JobStatus& status, double* ratio);
 
 // `mrctl list`: columns JOB ID, STATE, MAPS (done/total), REDUCES
-// (done/total), APP (the app, or the plugin's file name), OUTPUT.
+// (done/total), APP (the app, or the plugin's file name), OWNER, OUTPUT.
 std::string FormatJobTable(const mrpb::ListJobsResponse& jobs);
 
 // `mrctl workers`: columns ID, ADDRESS, SLOTS, RUNNING, LAST HEARTBEAT

@@ -40,6 +40,25 @@ TEST(JobReportTest, Succeeded) {
             "  spilled bytes compressed        0\n");
 }
 
+TEST(JobReportTest, ShowsTheOwner) {
+  mrpb::JobStatus s = FixedStatus();
+  s.clear_counters();
+  s.set_owner("etl-nightly");
+  EXPECT_EQ(FormatJobReport(s, 0),
+            "job job-000001 succeeded in 3.2 s\n"
+            "output: /abs/out (4 part files)\n"
+            "owner: etl-nightly\n"
+            "counters: none\n");
+  s.set_state(mrpb::JOB_RUNNING);
+  s.set_owner("al\x1b[2Jice");  // names are escaped like every name
+  EXPECT_EQ(FormatJobReport(s, 1700000001000),
+            "job job-000001 running for 1.0 s\n"
+            "progress: maps 8/8  reduces 4/4\n"
+            "output: /abs/out\n"
+            "owner: al\\x1b[2Jice\n"
+            "counters: none\n");
+}
+
 TEST(JobReportTest, PartitionsAndSkew) {
   mrpb::JobStatus s = FixedStatus();
   s.clear_counters();
@@ -177,12 +196,13 @@ TEST(JobReportTest, JobTable) {
   j->set_reduces_total(4);
   j->mutable_spec()->set_plugin_name("libmyjob.so");
   j->mutable_spec()->set_output_dir("/data/o2");
+  j->set_owner("alice");
   EXPECT_EQ(FormatJobTable(jobs),
-            "JOB ID      STATE       MAPS  REDUCES  APP          OUTPUT\n"
-            "job-000001  succeeded    8/8      4/4  wordcount    /abs/out\n"
-            "job-000012  running    7/120      0/4  libmyjob.so  /data/o2\n");
+            "JOB ID      STATE       MAPS  REDUCES  APP          OWNER  OUTPUT\n"
+            "job-000001  succeeded    8/8      4/4  wordcount           /abs/out\n"
+            "job-000012  running    7/120      0/4  libmyjob.so  alice  /data/o2\n");
   EXPECT_EQ(FormatJobTable(mrpb::ListJobsResponse()),
-            "JOB ID  STATE  MAPS  REDUCES  APP  OUTPUT\n");
+            "JOB ID  STATE  MAPS  REDUCES  APP  OWNER  OUTPUT\n");
 }
 
 TEST(JobReportTest, WorkerTable) {

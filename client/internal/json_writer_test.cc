@@ -54,7 +54,8 @@ TEST(JsonWriterTest, PrintsBytesAsStringsAndCountersAsAnObject) {
  "malformedRecords": [],
  "retired": false,
  "partitions": [],
- "sampled": false
+ "sampled": false,
+ "owner": ""
 }
 )");
 }

@@ -51,11 +51,35 @@ int Mrctl::Refuse(const std::string& reason) {
 int Mrctl::Fail(const absl::Status& status) {
   const std::string prefix = absl::StrCat("master ", client_->target(), ": ");
   const bool from_master = absl::StartsWith(status.message(), prefix);
+  const absl::string_view detail = absl::StripPrefix(status.message(), prefix);
   if (MasterClient::IsUnreachable(status)) {
+    // A plaintext client's handshake with a TLS master ends in a closed
+    // connection ("Socket closed"), which says nothing about TLS by itself;
+    // a refused connection means nothing listens, TLS or not.
+    const bool hint = !options_.tls &&
+                      !absl::StrContains(detail, "Connection refused");
     *err_ << "mrctl: cannot reach master at " << client_->target() << ": "
-          << absl::StripPrefix(status.message(), prefix) << "\n"
-          << std::flush;
+          << EscapeName(std::string(detail))
+          << (hint ? " (if the master uses TLS, give --tls_ca FILE or set "
+                     "MR_TLS_CA)"
+                   : "")
+          << "\n" << std::flush;
     return kExitUnreachable;
+  }
+  if (from_master && status.code() == absl::StatusCode::kUnauthenticated) {
+    *err_ << "mrctl: master " << client_->target()
+          << " did not accept the token: " << EscapeName(std::string(detail))
+          << (options_.has_token
+                  ? ""
+                  : " (give one with --token_file FILE, $MR_TOKEN_FILE or "
+                    "$MR_TOKEN)")
+          << "\n" << std::flush;
+    return kExitDenied;
+  }
+  if (from_master && status.code() == absl::StatusCode::kPermissionDenied) {
+    *err_ << "mrctl: master " << client_->target() << " denied this: "
+          << EscapeName(std::string(detail)) << "\n" << std::flush;
+    return kExitDenied;
   }
   *err_ << "mrctl: " << EscapeName(std::string(status.message())) << "\n"
         << std::flush;

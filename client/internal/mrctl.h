@@ -9,6 +9,10 @@
 //      nothing to kill); one line "mrctl: <reason>" on stderr
 //   3  the master is unreachable ("mrctl: cannot reach master at HOST:PORT:
 //      <detail>"), or answered the RPC with a transport error
+//   4  the master refused the caller: UNAUTHENTICATED ("mrctl: master
+//      HOST:PORT did not accept the token: missing bearer token (...)") or
+//      PERMISSION_DENIED ("mrctl: master HOST:PORT denied this: role
+//      'submit' (bob) may not ...")
 //
 // Thread-compatible: one Run at a time.
 #ifndef MR_CLIENT_INTERNAL_MRCTL_H_
@@ -30,6 +34,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitJobFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnreachable = 3;
+constexpr int kExitDenied = 4;
 
 struct MrctlOptions {
   // How often submit --wait polls the job.
@@ -40,6 +45,11 @@ struct MrctlOptions {
   bool err_is_tty = false;
   // For elapsed times of running jobs. Default: the real clock.
   Clock* clock = nullptr;
+  // Whether the client uses TLS and sends a token: an unreachable master or
+  // a refused call then gets a hint about --tls_ca / --token_file.
+  // Default: false.
+  bool tls = false;
+  bool has_token = false;
 };
 
 class Mrctl {

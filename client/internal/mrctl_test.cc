@@ -27,7 +27,8 @@ struct RunResult {
 };
 
 RunResult RunMrctl(const std::string& master_address,
-             std::vector<std::string> args, bool tty = false) {
+             std::vector<std::string> args, bool tty = false,
+             const std::string& token = "") {
   args.insert(args.begin(), {"--master", master_address});
   RunResult run;
   absl::StatusOr<CommandLine> cl = ParseCommandLine(args, nullptr, "/cwd");
@@ -35,10 +36,12 @@ RunResult RunMrctl(const std::string& master_address,
   if (!cl.ok()) return run;
   MasterClientOptions client_options;
   client_options.sleep = [](absl::Duration) {};  // polls back to back
+  client_options.token = token;
   MasterClient client(cl->master, client_options);
   std::ostringstream out, err;
   MrctlOptions options;
   options.err_is_tty = tty;
+  options.has_token = !token.empty();
   Mrctl mrctl(&client, &out, &err, options);
   run.code = mrctl.Run(*cl);
   run.out = out.str();
@@ -213,7 +216,7 @@ TEST(MrctlTest, ListAndWorkersJson) {
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(r.out, "{\n \"workers\": []\n}\n");
   r = RunMrctl(master.address(), {"list"});
-  EXPECT_EQ(r.out, "JOB ID  STATE  MAPS  REDUCES  APP  OUTPUT\n");
+  EXPECT_EQ(r.out, "JOB ID  STATE  MAPS  REDUCES  APP  OWNER  OUTPUT\n");
 }
 
 TEST(MrctlTest, Kill) {
@@ -249,7 +252,68 @@ TEST(MrctlTest, UnreachableMaster) {
                            "mrctl: cannot reach master at ", address, ": ")))
         << args[0];
     EXPECT_THAT(r.err, ::testing::Not(HasSubstr(": master "))) << args[0];
+    // Nothing listens there: no hint about TLS.
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("--tls_ca"))) << args[0];
   }
+}
+
+const std::vector<std::vector<std::string>>& EveryCommand() {
+  static const auto* const commands = new std::vector<std::vector<std::string>>{
+      {"list"}, {"workers"}, {"status", "j"}, {"kill", "j"}, kSubmit};
+  return *commands;
+}
+
+TEST(MrctlTest, SendsTheTokenOnEveryCall) {
+  FakeMaster master;
+  mrpb::SubmitJobResponse submitted;
+  submitted.set_job_id("job-000001");
+  master.set_submit_response(submitted);
+  for (const auto& args : EveryCommand()) {
+    RunMrctl(master.address(), args, false, "tok-0123456789abcdef");
+  }
+  EXPECT_EQ(master.authorizations(),
+            std::vector<std::string>(EveryCommand().size(),
+                                     "Bearer tok-0123456789abcdef"));
+}
+
+TEST(MrctlTest, WithoutATokenSendsNone) {
+  FakeMaster master;
+  for (const auto& args : EveryCommand()) RunMrctl(master.address(), args);
+  EXPECT_EQ(master.authorizations(),
+            std::vector<std::string>(EveryCommand().size(), ""));
+}
+
+TEST(MrctlTest, RefusedCallersGetOneLineAndTheirOwnExitCode) {
+  FakeMaster master;
+  const std::string prefix = absl::StrCat("mrctl: master ", master.address());
+  master.set_refusal(
+      grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing bearer token"));
+  for (const auto& args : EveryCommand()) {
+    RunResult r = RunMrctl(master.address(), args);
+    EXPECT_EQ(r.code, kExitDenied) << args[0];
+    EXPECT_EQ(r.out, "") << args[0];
+    EXPECT_EQ(r.err, prefix + " did not accept the token: missing bearer "
+                              "token (give one with --token_file FILE, "
+                              "$MR_TOKEN_FILE or $MR_TOKEN)\n")
+        << args[0];
+  }
+  // With a token, no hint to give one.
+  master.set_refusal(
+      grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown bearer token"));
+  RunResult r = RunMrctl(master.address(), {"list"}, false, "wrong-token-1234");
+  EXPECT_EQ(r.code, kExitDenied);
+  EXPECT_EQ(r.err, prefix + " did not accept the token: unknown bearer token\n");
+
+  master.set_refusal(grpc::Status(
+      grpc::StatusCode::PERMISSION_DENIED,
+      "role 'submit' (bob) may not kill job-000001 (owner alice): that needs "
+      "role 'admin' or to own the job"));
+  r = RunMrctl(master.address(), {"kill", "job-000001"}, false, "tok-0123456789");
+  EXPECT_EQ(r.code, kExitDenied);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, prefix + " denied this: role 'submit' (bob) may not kill "
+                            "job-000001 (owner alice): that needs role "
+                            "'admin' or to own the job\n");
 }
 
 TEST(MrctlTest, PipelineCheckPrintsTheStepsInRunOrderOrTheError) {

@@ -20,6 +20,7 @@
 #include "common/logging.h"
 #include "common/names.h"
 #include "common/proto_maps.h"
+#include "common/status_macros.h"
 #include "master/pipeline/postgres_extract.h"
 #include "master/pipeline/postgres_load.h"
 #include "master/pipeline/file_load.h"
@@ -192,7 +193,8 @@ void PipelineRunner::Loop() {
   }
 }
 
-mrpb::RunPipelineResponse PipelineRunner::Run(const mrpb::RunPipelineRequest& request) {
+mrpb::RunPipelineResponse PipelineRunner::Run(const mrpb::RunPipelineRequest& request,
+                                              const std::string& owner) {
   using R = mrpb::RunPipelineResponse;
   R response;
   auto refuse = [&](R::Error error, std::string message) {
@@ -238,6 +240,7 @@ mrpb::RunPipelineResponse PipelineRunner::Run(const mrpb::RunPipelineRequest& re
   run.set_state(mrpb::PIPELINE_RUNNING);
   run.set_submit_time_ms(clock_->WallMs());
   run.set_request_id(request.request_id());
+  run.set_owner(owner);
   run.set_staging_dir(absl::StrCat(options_.staging_dir, "/", spec->name, "/",
                                    request.dt(), "/", run_id));
   for (const PipelineStep& step : spec->steps) {
@@ -494,12 +497,15 @@ absl::Status PipelineRunner::SubmitJob(Active* active, int i, size_t k) {
   request.set_request_id(absl::StrCat("pipeline/", run.run_id(), "/", run.submit_time_ms(),
                                       "/", st->name(), "/try", st->tries(), "/job", k));
   if (absl::Status s = MakeDirs(run.staging_dir()); !s.ok()) return s;
-  mrpb::SubmitJobResponse response = tracker_->Submit(request);
+  mrpb::SubmitJobResponse response = tracker_->Submit(request, run.owner());
   if (response.error() != mrpb::SubmitJobResponse::OK) {
     const std::string message =
         absl::StrCat("job ", k + 1, " of ", active->plans[i].size(),
                      " refused: ", response.message());
     using R = mrpb::SubmitJobResponse;
+    if (response.error() == R::PERMISSION_DENIED) {
+      return absl::PermissionDeniedError(message);  // no retry mends it
+    }
     const bool permanent = response.error() == R::INVALID_SPEC ||
                            response.error() == R::UNKNOWN_APP ||
                            response.error() == R::BAD_PARAMS;
@@ -838,6 +844,14 @@ PipelineRunner::NativeResult PipelineRunner::RunNative(const mrpb::PipelineRun& 
   pipeline::FileLoad load;
   load.files = *files;
   load.target_root = ExpandTemplate(step.path, spec, run.dt());
+  // The master writes there itself: the same roots as jobs' outputs.
+  if (absl::Status s = options_.path_policy.CheckOutput(load.target_root);
+      !s.ok()) {
+    MR_LOG(WARNING) << "pipeline run " << run.run_id() << ": load step '"
+                    << step.name << "' refused: " << s.message();
+    result.status = Prepend(s, absl::StrCat("load step '", step.name, "'"));
+    return result;
+  }
   load.format = step.format.empty() ? "jsonl" : step.format;
   load.mode = step.mode;
   load.partition_column = spec.partition_column;

@@ -55,6 +55,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "common/path_policy.h"
 #include "common/pipeline_spec.h"
 #include "master/job_tracker.h"
 #include "master/master_store.h"
@@ -66,6 +67,10 @@ struct PipelineRunnerOptions {
   // Where runs stage their data: a directory every worker can read and
   // write (on several hosts, a shared volume). Empty: pipelines are refused.
   std::string staging_dir;
+  // Where file loads may write (the master's --allowed_output_roots, see
+  // common/path_policy.h); a pipeline's jobs are checked by the job
+  // tracker. Default: no restriction.
+  PathPolicy path_policy;
   // Reduces of each step's jobs (0: the engine's default).
   uint32_t num_reduces = 0;
   // How often running runs advance. Default: 200 ms.
@@ -87,7 +92,10 @@ class PipelineRunner {
   // blocked in PostgreSQL holds the master's shutdown until it ends).
   void Stop();
 
-  mrpb::RunPipelineResponse Run(const mrpb::RunPipelineRequest& request);
+  // `owner` names the caller (master/client_auth.h): the run's owner, and
+  // of every job it submits. "" records none (tests).
+  mrpb::RunPipelineResponse Run(const mrpb::RunPipelineRequest& request,
+                                const std::string& owner = "");
   std::optional<mrpb::PipelineRun> Get(const std::string& run_id);
   std::vector<mrpb::PipelineRun> List();  // in run order
 

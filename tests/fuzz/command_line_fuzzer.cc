@@ -13,7 +13,7 @@
 //    (common/job_limits.h); input formats that fit the inputs; every
 //    --param KEY=VALUE kept, the last value of a key winning; a job id for
 //    status and kill; an absolute file for pipeline check, which needs no
-//    master;
+//    master; --tls_ca and --token_file (given anywhere) absolute;
 //  - rendering the parsed command back into arguments (each flag in its
 //    --flag=value form) and parsing them again gives the same CommandLine.
 #include <cstdint>
@@ -50,16 +50,25 @@ std::string Show(const std::vector<std::string>& args) {
   return out;
 }
 
-// The arguments after the command name, with --master and --help (which
-// may appear anywhere) taken out, as the parser does.
+// The flags that may appear anywhere and take a value.
+constexpr const char* kGlobalFlags[] = {"--master", "--tls_ca", "--tls-ca",
+                                        "--token_file", "--token-file"};
+
+// The arguments after the command name, with the global flags and --help
+// (which may appear anywhere) taken out, as the parser does.
 std::vector<std::string> CommandArgs(const std::vector<std::string>& args) {
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || absl::StartsWith(args[i], "--master=")) continue;
-    if (args[i] == "--master") {
-      if (i + 1 < args.size() && !IsFlag(args[i + 1])) ++i;
-      continue;
+    if (args[i] == "--help") continue;
+    bool global = false;
+    for (const char* flag : kGlobalFlags) {
+      if (absl::StartsWith(args[i], absl::StrCat(flag, "="))) global = true;
+      if (args[i] == flag) {
+        if (i + 1 < args.size() && !IsFlag(args[i + 1])) ++i;
+        global = true;
+      }
     }
+    if (global) continue;
     rest.push_back(args[i]);
   }
   if (!rest.empty()) rest.erase(rest.begin());
@@ -229,6 +238,10 @@ void RenderSubmit(const CommandLine& cl, std::vector<std::string>* args) {
 std::vector<std::string> Render(const CommandLine& cl) {
   std::vector<std::string> args;
   if (!cl.master.empty()) args.push_back(absl::StrCat("--master=", cl.master));
+  if (!cl.tls_ca.empty()) args.push_back(absl::StrCat("--tls_ca=", cl.tls_ca));
+  if (!cl.token_file.empty()) {
+    args.push_back(absl::StrCat("--token_file=", cl.token_file));
+  }
   switch (cl.command) {
     case Command::kHelp: args.push_back("help"); break;
     case Command::kSubmit: RenderSubmit(cl, &args); break;
@@ -260,6 +273,7 @@ void CheckSame(const CommandLine& a, const CommandLine& b,
                const std::string& line) {
   FUZZ_CHECK(a.command == b.command) << line;
   FUZZ_CHECK(a.master == b.master) << line;
+  FUZZ_CHECK(a.tls_ca == b.tls_ca && a.token_file == b.token_file) << line;
   FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(a.spec, b.spec))
       << "spec differs:\n" << a.spec.DebugString() << "---\n"
       << b.spec.DebugString() << line;
@@ -301,6 +315,8 @@ void Check(const std::vector<std::string>& args, const char* env_master,
   FUZZ_CHECK(cl->run_id.empty() == (cl->command != Command::kPipelineStatus))
       << line;
   FUZZ_CHECK(cl->pipeline_file.empty() || cl->pipeline_file[0] == '/') << line;
+  FUZZ_CHECK(cl->tls_ca.empty() || IsAbsolute(cl->tls_ca)) << line;
+  FUZZ_CHECK(cl->token_file.empty() || IsAbsolute(cl->token_file)) << line;
   switch (cl->command) {
     case Command::kSubmit: CheckSubmit(*cl, args); break;
     case Command::kStatus:

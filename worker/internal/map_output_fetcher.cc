@@ -13,6 +13,7 @@
 #include "common/crc32c.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
+#include "common/tls.h"
 #include "proto/shuffle.grpc.pb.h"
 #include "proto/worker.grpc.pb.h"
 #include "worker/internal/run_file.h"
@@ -34,13 +35,12 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  return NewClusterChannel(address, args);
 }
 
 // One try at one map output. Writes its runs to dir/m<map>-r<run>.
 absl::Status FetchOnce(mrpb::Shuffle::Stub* stub, const std::string& job_id,
-                       uint32_t partition,
+                       const std::string& secret, uint32_t partition,
                        const mrpb::MapOutputLocation& loc,
                        const std::string& dir,
                        std::vector<std::string>* run_files, int64_t* bytes) {
@@ -51,6 +51,7 @@ absl::Status FetchOnce(mrpb::Shuffle::Stub* stub, const std::string& job_id,
   request.set_map_index(loc.map_index());
   request.set_attempt_id(loc.attempt_id());
   request.set_partition(partition);
+  request.set_secret(secret);
   std::unique_ptr<grpc::ClientReader<mrpb::FetchBatch>> reader =
       stub->FetchMapOutput(&ctx, request);
   mrpb::FetchBatch batch;
@@ -90,7 +91,7 @@ absl::Status FetchOnce(mrpb::Shuffle::Stub* stub, const std::string& job_id,
 }  // namespace
 
 absl::StatusOr<FetchResult> FetchPartition(
-    const std::string& job_id, uint32_t partition,
+    const std::string& job_id, const std::string& secret, uint32_t partition,
     const std::vector<mrpb::MapOutputLocation>& outputs, const std::string& dir,
     uint32_t parallelism, MapOutputLocator* locator) {
   std::mutex stubs_mu;
@@ -125,8 +126,8 @@ absl::StatusOr<FetchResult> FetchPartition(
              ++attempt) {
           std::vector<std::string> files;
           int64_t got = 0;
-          s = FetchOnce(stub_for(loc.worker_address()), job_id, partition, loc,
-                        dir, &files, &got);
+          s = FetchOnce(stub_for(loc.worker_address()), job_id, secret,
+                        partition, loc, dir, &files, &got);
           if (s.ok()) {
             runs[i] = std::move(files);
             bytes += got;
@@ -136,9 +137,10 @@ absl::StatusOr<FetchResult> FetchPartition(
                           << loc.worker_address() << " (try " << attempt
                           << "): " << s;
           if (absl::IsNotFound(s)) break;  // that worker does not hold it
+          if (absl::IsPermissionDenied(s)) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
         }
-        if (s.ok() || locator == nullptr) break;
+        if (s.ok() || locator == nullptr || absl::IsPermissionDenied(s)) break;
         auto moved = locator->Relocate(loc, s);
         if (!moved.ok()) {
           s = moved.status();

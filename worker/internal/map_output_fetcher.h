@@ -33,12 +33,15 @@ struct FetchResult {
   int64_t shuffle_bytes = 0;           // compressed bytes received
 };
 
-// Fetches `partition` of every map in `outputs` into `dir`. A map output
+// Fetches `partition` of every map in `outputs` into `dir`, each request
+// carrying the job's `secret` (common/shuffle_secret.h). A map output
 // that stays unreachable or corrupt after 3 tries is handed to `locator`
 // (when not null) for a new copy. Otherwise Unavailable/NotFound/DataLoss
-// name the map and the worker.
+// name the map and the worker; PermissionDenied (a worker refused the
+// secret) at once, neither retried nor relocated: the map's output is
+// there, and running the map again would not change the answer.
 absl::StatusOr<FetchResult> FetchPartition(
-    const std::string& job_id, uint32_t partition,
+    const std::string& job_id, const std::string& secret, uint32_t partition,
     const std::vector<mrpb::MapOutputLocation>& outputs, const std::string& dir,
     uint32_t parallelism, MapOutputLocator* locator);
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/tls.h"
 
 namespace mr {
 
@@ -14,8 +15,8 @@ MasterLocator::MasterLocator(const std::string& master_address,
                              std::string job_id, uint32_t reduce_index,
                              uint64_t reduce_attempt_id, int64_t poll_ms,
                              int64_t timeout_ms)
-    : master_(mrpb::MasterWorkerService::NewStub(grpc::CreateChannel(
-          master_address, grpc::InsecureChannelCredentials()))),
+    : master_(
+          mrpb::MasterWorkerService::NewStub(NewClusterChannel(master_address))),
       job_id_(std::move(job_id)),
       reduce_index_(reduce_index),
       reduce_attempt_id_(reduce_attempt_id),

@@ -125,8 +125,9 @@ absl::Status RunReduceTask(const mrpb::TaskSpec& spec, Job* job,
     locator = std::make_unique<MasterLocator>(spec.master_address(), a.job_id(),
                                               a.task_index(), a.attempt_id());
   }
-  auto fetched = FetchPartition(a.job_id(), a.task_index(), outputs, fetch_dir,
-                                spec.fetch_parallelism(), locator.get());
+  auto fetched =
+      FetchPartition(a.job_id(), a.shuffle_secret(), a.task_index(), outputs,
+                     fetch_dir, spec.fetch_parallelism(), locator.get());
   if (!fetched.ok()) return fetched.status();
 
   const OutputLayout layout(a.spec().output_dir(), a.job_id());

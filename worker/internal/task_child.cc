@@ -20,6 +20,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "common/proto_maps.h"
+#include "common/tls.h"
 #include "proto/worker.pb.h"
 #include "worker/internal/map_task.h"
 #include "worker/internal/reduce_task.h"
@@ -139,7 +140,17 @@ int RunTaskChild(const std::string& spec_path) {
     }
   }
   mrpb::TaskResult result;
-  absl::Status s = RunAttempt(spec, &result);
+  // A reduce's channels (to the master, to its peers' shuffle services)
+  // present the worker's certificate.
+  absl::StatusOr<TlsConfig> tls =
+      TlsConfig::Load({spec.tls_ca_file(), spec.tls_cert_file(),
+                       spec.tls_key_file()},
+                      /*need_identity=*/false);
+  absl::Status s = tls.status();
+  if (s.ok()) {
+    SetClusterTls(*std::move(tls));
+    s = RunAttempt(spec, &result);
+  }
   result.set_ok(s.ok());
   if (!s.ok()) {
     result.clear_counters();
