@@ -38,28 +38,9 @@ class HealthPort::Service final : public grpc::health::v1::Health::Service {
     return grpc::Status::OK;
   }
 
-  // Streams the status now and at every change until the caller leaves or
-  // the server shuts down.
-  grpc::Status Watch(grpc::ServerContext* context,
-                     const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::ServerWriter<Response>* writer) override {
-    Response::ServingStatus last = Response::UNKNOWN;
-    while (!context->IsCancelled() && !stopping_) {
-      const Response::ServingStatus now = request->service().empty()
-                                              ? Status()
-                                              : Response::SERVICE_UNKNOWN;
-      if (now != last) {
-        Response response;
-        response.set_status(now);
-        if (!writer->Write(response)) break;
-        last = now;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return grpc::Status::OK;
-  }
-
-  void Stop() { stopping_ = true; }
+  // Watch is left unimplemented (UNIMPLEMENTED): a stream would hold one
+  // of this unauthenticated port's threads for as long as a caller likes,
+  // and probes (the kubelet's) only Check.
 
  private:
   Response::ServingStatus Status() const {
@@ -67,7 +48,6 @@ class HealthPort::Service final : public grpc::health::v1::Health::Service {
   }
 
   std::atomic<bool> serving_{true};
-  std::atomic<bool> stopping_{false};
 };
 
 HealthPort::HealthPort() : service_(std::make_unique<Service>()) {}
@@ -96,7 +76,6 @@ absl::Status HealthPort::Start(const std::string& host, int port) {
 
 void HealthPort::Shutdown() {
   if (server_ == nullptr) return;
-  service_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(500));
   server_.reset();

@@ -28,8 +28,9 @@ void EnableHealthService();
 void SetServing(grpc::Server* server, bool serving);
 
 // A plaintext port that serves only grpc.health.v1 (no data, no jobs: safe
-// to leave open to the kubelet). Our own implementation of the protocol
-// (Check and Watch): gRPC's built-in one cannot be a server's only service.
+// to leave open to the kubelet). Our own implementation of the protocol's
+// Check (Watch is UNIMPLEMENTED there): gRPC's built-in one cannot be a
+// server's only service.
 // Thread-safety: Start/Shutdown from the owner; SetServing from any thread.
 class HealthPort {
  public:

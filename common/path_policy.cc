@@ -30,6 +30,10 @@ absl::Status ErrnoStatus(const std::string& what, int err) {
     case ENOENT: return absl::NotFoundError(msg);
     case EACCES:
     case EPERM: return absl::PermissionDeniedError(msg);
+    case ELOOP:
+    case ENOTDIR:
+    case ENAMETOOLONG: return absl::InvalidArgumentError(msg);
+    // I/O errors (EIO, ESTALE...): no verdict on the path (Check()).
     default: return absl::InternalError(msg);
   }
 }
@@ -158,6 +162,13 @@ absl::Status PathPolicy::Check(const std::vector<std::string>& roots,
         allowed));
   }
   absl::StatusOr<std::string> real = Canonicalize(path);
+  if (!real.ok() && absl::IsInternal(real.status())) {
+    // An I/O error (EIO, ESTALE on NFS, ENOMEM...) is no verdict: the caller
+    // may try again, elsewhere or later.
+    return absl::UnavailableError(
+        absl::StrCat(kind, " ", path, " cannot be checked against ", allowed,
+                     " now: ", real.status().message()));
+  }
   if (!real.ok()) {
     return absl::PermissionDeniedError(
         absl::StrCat(kind, " ", path, " cannot be checked against ", allowed,

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +36,21 @@ class Parser {
   absl::StatusOr<PipelineSpec> Parse(const std::string& yaml);
 
  private:
+  // The name of the environment variable holding a connection string. The
+  // master reads it from its own environment, so a pipeline may name only
+  // variables ending in _DSN: never PATH, a cloud key or another secret.
+  absl::StatusOr<std::string> DsnEnv(const YAML::Node& node) const {
+    absl::StatusOr<std::string> env = Scalar(node, "dsn_env");
+    if (!env.ok()) return env.status();
+    if (!absl::EndsWith(*env, "_DSN") || env->size() == 4) {
+      return Error(node, absl::StrCat("dsn_env '", *env,
+                                      "' must name a variable ending in _DSN "
+                                      "(the master reads no other for a "
+                                      "pipeline)"));
+    }
+    return env;
+  }
+
   absl::Status Error(const YAML::Node& node, absl::string_view message) const {
     const YAML::Mark mark = node.Mark();
     return Located(mark, absl::StrCat(context_, message));
@@ -411,7 +427,7 @@ absl::Status Parser::ParseExtract(const YAML::Node& node, PipelineStep* step) {
   if (!pg["dsn_env"]) {
     return Error(pg, "postgres needs dsn_env (the environment variable holding the connection string)");
   }
-  absl::StatusOr<std::string> env = Scalar(pg["dsn_env"], "dsn_env");
+  absl::StatusOr<std::string> env = DsnEnv(pg["dsn_env"]);
   if (!env.ok()) return env.status();
   step->postgres_dsn_env = *env;
   if (static_cast<bool>(pg["table"]) == static_cast<bool>(pg["query"])) {
@@ -1009,7 +1025,7 @@ absl::Status Parser::ParseLoad(const YAML::Node& node, PipelineStep* step) {
     if (!target["dsn_env"] || !target["table"]) {
       return Error(target, "postgres needs dsn_env and table");
     }
-    absl::StatusOr<std::string> env = Scalar(target["dsn_env"], "dsn_env");
+    absl::StatusOr<std::string> env = DsnEnv(target["dsn_env"]);
     if (!env.ok()) return env.status();
     step->postgres_dsn_env = *env;
     absl::StatusOr<std::string> table = Name(target["table"], "table");

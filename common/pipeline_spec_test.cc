@@ -176,6 +176,10 @@ TEST(PipelineSpecTest, StepErrorsNameTheStep) {
   EXPECT_EQ(Error(With("mode: upsert, key: [dt, country]", "mode: upsert")),
             "p.yaml:7:17: step 'load_revenue': upsert needs key (the columns "
             "of the target's unique key)");
+  EXPECT_EQ(Error(With("dsn_env: DW_DSN", "dsn_env: AWS_SECRET_ACCESS_KEY")),
+            "p.yaml:7:27: step 'load_revenue': dsn_env "
+            "'AWS_SECRET_ACCESS_KEY' must name a variable ending in _DSN (the "
+            "master reads no other for a pipeline)");
   EXPECT_EQ(Error(With("mode: upsert", "mode: merge")),
             "p.yaml:8:24: step 'load_revenue': unknown mode 'merge' (upsert, "
             "overwrite_partition or append)");

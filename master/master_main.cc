@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "common/daemon.h"
 #include "common/file_util.h"
 #include "common/logging.h"
@@ -185,6 +186,20 @@ int main(int argc, char** argv) {
         << "may run any code on every worker. Fine for a local demo; give "
         << "--tokens_file anywhere else. ***";
   } else {
+    const bool loopback = absl::StartsWith(options.bind_host, "127.") ||
+                          options.bind_host == "::1" ||
+                          options.bind_host == "localhost";
+    if (options.tls.ca_file.empty() && !loopback) {
+      // Tokens would cross the network in the clear, and without the
+      // cluster's certificates anyone could call the worker RPCs (register,
+      // take tasks and their shuffle secrets) around them.
+      fprintf(stderr,
+              "mr-master: --tokens_file needs TLS (--tls_ca, --tls_cert, "
+              "--tls_key) when the master listens beyond loopback "
+              "(--bind_host=%s)\n",
+              options.bind_host.c_str());
+      return 2;
+    }
     absl::StatusOr<mr::ClientAuthenticator> auth =
         mr::ClientAuthenticator::LoadFile(tokens_file);
     if (!auth.ok()) {

@@ -226,6 +226,20 @@ TEST_F(AuthTest, TheMasterRefusesABadTokensFile) {
                         "(submit or admin)\n"),
             std::string::npos)
       << r->err;
+  // Tokens beyond loopback need TLS: they would travel in the clear, and the
+  // worker RPCs would be open to anyone.
+  r = RunCommand({BinDir() + "/mr-master",
+                  absl::StrCat("--state_dir=", dir_, "/state"), "--port=0",
+                  "--bind_host=0.0.0.0",
+                  absl::StrCat("--tokens_file=", tokens_)},
+                 absl::Seconds(30));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 2);
+  EXPECT_NE(r->err.find("mr-master: --tokens_file needs TLS (--tls_ca, "
+                        "--tls_cert, --tls_key) when the master listens "
+                        "beyond loopback (--bind_host=0.0.0.0)\n"),
+            std::string::npos)
+      << r->err;
 }
 
 // The same master over TLS: mrctl with the CA and a token works; without

@@ -16,11 +16,9 @@
 // over the 198.18.0.x addresses: the master binds its own, each worker binds
 // and advertises its own (--advertise_host).
 //
-// TLS: when mr-master, mr-worker and mrctl all take --tls_ca (common/tls.h),
-// the cluster runs with development certificates (mutual TLS between the
-// daemons, mrctl verifying the master; ExternalMiniClusterOptions::tls);
-// MR_NETNS_TEST_TLS=0 forces plaintext, =1 fails the test when the flags are
-// missing.
+// TLS: the cluster runs with development certificates (mutual TLS between
+// the daemons, mrctl verifying the master; ExternalMiniClusterOptions::tls);
+// MR_NETNS_TEST_TLS=0 runs it in plaintext.
 //
 // Needs root and iproute2: without them the tests fail, they do not skip.
 // Every namespace is deleted when a test ends; those of a crashed earlier
@@ -62,13 +60,6 @@ const NetnsHost kWorkerHosts[kWorkers] = {
 const NetnsHost kClient = {"c", "198.18.0.20"};
 
 std::string DataGlob() { return DataDir() + "/pg-*.txt"; }
-
-// Whether `binary --helpfull` (or mrctl's help) mentions --tls_ca.
-bool MentionsTlsFlag(const std::vector<std::string>& argv) {
-  absl::StatusOr<CommandResult> r = RunCommand(argv, absl::Seconds(10));
-  return r.ok() && (absl::StrContains(r->out, "tls_ca") ||
-                    absl::StrContains(r->err, "tls_ca"));
-}
 
 // The attempts of `job` that `log_text` shows as finished ok, by kind.
 std::vector<TaskLogEvent> FinishedOk(const std::string& log_text,
@@ -144,20 +135,12 @@ class NetnsTest : public ::testing::Test {
     cluster_.reset();  // kills the daemons before their namespaces go
   }
 
-  // Turns TLS on when the binaries have the flags (see the file comment):
-  // the fixture then makes certificates for the 198.18.0.x addresses.
+  // TLS between the hosts, as a real multi-host cluster runs; the fixture
+  // makes certificates for the 198.18.0.x addresses. MR_NETNS_TEST_TLS=0
+  // runs the same test in plaintext.
   void MaybeTls(ExternalMiniClusterOptions* opts) {
-    const std::string bin = BinDir();
-    const bool have = MentionsTlsFlag({bin + "/mr-master", "--helpfull"}) &&
-                      MentionsTlsFlag({bin + "/mr-worker", "--helpfull"}) &&
-                      MentionsTlsFlag({bin + "/mrctl", "help"});
     const char* env = getenv("MR_NETNS_TEST_TLS");
-    const std::string want = env == nullptr ? "" : env;
-    if (want == "1") {
-      ASSERT_TRUE(have) << "MR_NETNS_TEST_TLS=1 but mr-master, mr-worker or "
-                           "mrctl has no --tls_ca flag";
-    }
-    tls_ = want == "1" || (want != "0" && have);
+    tls_ = env == nullptr || std::string(env) != "0";
     opts->tls = tls_;
   }
 

@@ -44,7 +44,10 @@ void Heartbeater::SetDraining() {
   Wake();
 }
 
-bool Heartbeater::connected() const { return connected_; }
+bool Heartbeater::connected() const {
+  // One late heartbeat is no lost master.
+  return failed_beats_ < 3;
+}
 
 void Heartbeater::Leave(std::vector<mrpb::TaskReport> reports) {
   Stop();
@@ -141,7 +144,7 @@ int64_t Heartbeater::Beat() {
   if (!s.ok()) {
     // The master may or may not have seen the reports; it ignores repeats.
     runner_->ReturnReports(std::move(reports));
-    connected_ = false;
+    ++failed_beats_;
     if (failures_++ % 10 == 0) {
       MR_LOG(WARNING) << "heartbeat to master " << options_.master_address
                       << " failed: " << s.error_message();
@@ -149,7 +152,7 @@ int64_t Heartbeater::Beat() {
     return interval_ms_;
   }
   failures_ = 0;
-  connected_ = true;
+  failed_beats_ = 0;
   if (response.status() == mrpb::HeartbeatResponse::UNKNOWN_WORKER) {
     // Its running attempts were re-queued; its map outputs may still serve
     // (after a master restart), so they are reported on registering.
@@ -166,7 +169,16 @@ int64_t Heartbeater::Beat() {
       MR_LOG(WARNING) << "cannot drop map output of " << job_id << ": " << d;
     }
   }
-  for (const mrpb::TaskAssignment& a : response.assignments()) runner_->Start(a);
+  for (const mrpb::TaskAssignment& a : response.assignments()) {
+    if (draining_) {
+      // Assigned by a heartbeat that left before the drain began: not
+      // started. The next heartbeat does not list it as running, so the
+      // master takes it back (as a lost assignment, not a failure).
+      MR_LOG(INFO) << "draining: not starting attempt " << a.attempt_id();
+      continue;
+    }
+    runner_->Start(a);
+  }
   return response.next_heartbeat_ms() > 0 ? response.next_heartbeat_ms()
                                           : interval_ms_;
 }

@@ -40,7 +40,7 @@ class Heartbeater {
   // From now on, heartbeats offer no free slots and tell the master the
   // worker drains: it assigns nothing more.
   void SetDraining();
-  // True when the last heartbeat reached the master.
+  // False once the last 3 heartbeats failed to reach the master.
   bool connected() const;
   // Stops the loop and sends one last heartbeat, saying the worker leaves,
   // with `reports` (attempts that ended and were not reported yet). Best
@@ -65,7 +65,7 @@ class Heartbeater {
   int failures_ = 0;
 
   std::atomic<bool> draining_{false};
-  std::atomic<bool> connected_{false};
+  std::atomic<int> failed_beats_{0};  // in a row
 
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

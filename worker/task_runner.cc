@@ -334,6 +334,14 @@ absl::Status TaskRunner::Refuse(const mrpb::TaskAssignment& a,
     absl::MutexLock lock(&mu_);
     worker_id = worker_id_;
   }
+  if (!absl::IsPermissionDenied(why)) {
+    // The paths could not be checked now (an I/O error): an ordinary
+    // failure, tried again like any other.
+    MR_LOG(WARNING) << Describe(a) << ": " << why.message();
+    return absl::UnavailableError(absl::StrCat(
+        "worker ", worker_id, " cannot check the task's paths: ",
+        why.message()));
+  }
   MR_LOG(WARNING) << Describe(a) << " refused by the path policy: "
                   << why.message();
   report->set_permanent(true);

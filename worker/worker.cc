@@ -197,7 +197,11 @@ void Worker::Drain() {
   std::vector<mrpb::TaskReport> reports = runner_->TakeReports();
   runner_->KillAll();
   runner_->WaitIdle();
-  (void)runner_->TakeReports();
+  for (mrpb::TaskReport& r : runner_->TakeReports()) {
+    // One that ended before the kill reached it (a reduce that committed,
+    // say) counts; the killed ones do not.
+    if (r.state() == mrpb::ATTEMPT_SUCCEEDED) reports.push_back(std::move(r));
+  }
   if (running > 0 || held > 0) {
     MR_LOG(WARNING) << "drain timeout: handing back " << running
                     << " running attempts and " << held

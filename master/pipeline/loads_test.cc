@@ -336,6 +336,27 @@ TEST_F(LoadsTest, MissingTableNamesTableAndDatabaseNotPassword) {
                          server_->port()));
 }
 
+TEST_F(LoadsTest, MalformedConnectionStringIsNotQuoted) {
+  PostgresLoad load = Load("t", "append", {Staged("p0", "{\"id\":1}\n")});
+  load.dsn = "hunter2-secret-not-a-dsn";
+  absl::StatusOr<LoadStats> stats = LoadIntoPostgres(load);
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(stats.status().message()),
+              ::testing::EndsWith(
+                  ": the connection string is malformed (libpq's message is "
+                  "withheld: it quotes the string)"));
+  EXPECT_THAT(std::string(stats.status().message()),
+              ::testing::Not(::testing::HasSubstr("hunter2")));
+  PostgresExtract extract;
+  extract.dsn = load.dsn;
+  extract.table = "t";
+  extract.out_dir = scratch_ + "/extract";
+  absl::StatusOr<ExtractStats> got = ExtractFromPostgres(extract);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(got.status().message()),
+              ::testing::Not(::testing::HasSubstr("hunter2")));
+}
+
 TEST_F(LoadsTest, UnknownColumnIsRefusedAndTargetUnchanged) {
   Exec("CREATE TABLE narrow (dt date, a int, b text)");
   Exec("INSERT INTO narrow VALUES ('2026-11-01', 1, 'kept')");

@@ -346,7 +346,7 @@ absl::StatusOr<ExtractStats> ExtractFromPostgres(const PostgresExtract& x) {
       return PostgresErrorToStatus(e, absl::StrCat("extracting ", what, " (", where, ")"));
     }
   } catch (const std::exception& e) {
-    return PostgresErrorToStatus(e, absl::StrCat("cannot connect to PostgreSQL (", where, ")"));
+    return ConnectErrorToStatus(e, where);
   }
   StagedDirectory::PublishOptions publish;
   publish.replace = StagedDirectory::Replace::kAlways;

@@ -495,8 +495,7 @@ absl::StatusOr<LoadStats> LoadIntoPostgres(const PostgresLoad& load) {
   try {
     conn = std::make_unique<pqxx::connection>(load.dsn);
   } catch (const std::exception& e) {
-    return PostgresErrorToStatus(
-        e, absl::StrCat("cannot connect to PostgreSQL (", where, ")"));
+    return ConnectErrorToStatus(e, where);
   }
   try {
     return Load(*conn, load, mode, where);

@@ -97,6 +97,23 @@ std::string PostgresMessage(const std::exception& e) {
   return absl::StrJoin(kept, "; ");
 }
 
+absl::Status ConnectErrorToStatus(const std::exception& e,
+                                  const std::string& where) {
+  const std::string context =
+      absl::StrCat("cannot connect to PostgreSQL (", where, ")");
+  const absl::string_view what = e.what();
+  if (absl::StrContains(what, "connection info string") ||
+      absl::StrContains(what, "invalid connection option") ||
+      absl::StrContains(what, "invalid URI") ||
+      absl::StrContains(what, "invalid integer value") ||
+      absl::StrContains(what, "invalid percent-encoded")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        context, ": the connection string is malformed (libpq's message is "
+                 "withheld: it quotes the string)"));
+  }
+  return PostgresErrorToStatus(e, context);
+}
+
 absl::Status PostgresErrorToStatus(const std::exception& e,
                                    std::string_view context) {
   const std::string message =

@@ -32,6 +32,13 @@ absl::StatusOr<std::string> QuoteTableName(const std::string& table);
 std::string DescribeDsn(const std::string& dsn);
 
 
+// The status for an exception thrown while connecting: as
+// PostgresErrorToStatus(), except that libpq's complaint about a malformed
+// connection string, which quotes the string (a password with it), is
+// replaced by a message of our own.
+absl::Status ConnectErrorToStatus(const std::exception& e,
+                                  const std::string& where);
+
 // The status for an exception thrown by libpqxx, its message prefixed with
 // `context`:
 //   pqxx::broken_connection           Unavailable (retry)

@@ -140,7 +140,11 @@ absl::StatusOr<FetchResult> FetchPartition(
           if (absl::IsPermissionDenied(s)) break;
           std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
         }
-        if (s.ok() || locator == nullptr || absl::IsPermissionDenied(s)) break;
+        // A refused secret (PERMISSION_DENIED) is handed on too: that copy
+        // was stored under another secret (a worker from before secrets, a
+        // restored job given a new one); a map run again is stored under
+        // the job's.
+        if (s.ok() || locator == nullptr) break;
         auto moved = locator->Relocate(loc, s);
         if (!moved.ok()) {
           s = moved.status();

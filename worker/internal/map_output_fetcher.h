@@ -37,9 +37,11 @@ struct FetchResult {
 // carrying the job's `secret` (common/shuffle_secret.h). A map output
 // that stays unreachable or corrupt after 3 tries is handed to `locator`
 // (when not null) for a new copy. Otherwise Unavailable/NotFound/DataLoss
-// name the map and the worker; PermissionDenied (a worker refused the
-// secret) at once, neither retried nor relocated: the map's output is
-// there, and running the map again would not change the answer.
+// name the map and the worker. A worker that refuses the secret
+// (PermissionDenied) is not asked again: that copy was stored under another
+// secret (a worker from before secrets, a restored job given a new one), so
+// it goes to `locator` at once, and a map run again is stored under the
+// job's secret.
 absl::StatusOr<FetchResult> FetchPartition(
     const std::string& job_id, const std::string& secret, uint32_t partition,
     const std::vector<mrpb::MapOutputLocation>& outputs, const std::string& dir,
