@@ -8,6 +8,9 @@
 #                (tests/sanitize.sh thread, build-tsan/)
 #   4. fuzz      every libFuzzer target for FUZZ_SECONDS (default 10) on its
 #                seed corpus (tests/fuzz.sh, build-asan/)
+#   5. container the image (deploy/docker/build_image.sh, podman) run for
+#                real: master, two workers and mrctl as containers, word
+#                count equal to the reference (tests/container/image_test.sh)
 #
 #   tests/run_all.sh [normal|address|thread|fuzz ...]   just those steps
 #
@@ -18,7 +21,7 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 steps=("$@")
-[[ ${#steps[@]} -gt 0 ]] || steps=(normal address thread fuzz)
+[[ ${#steps[@]} -gt 0 ]] || steps=(normal address thread fuzz container)
 
 summary=()
 rc=0
@@ -28,7 +31,12 @@ for step in "${steps[@]}"; do
     normal) "$REPO/tests/suite.sh" ;;
     address|thread) "$REPO/tests/sanitize.sh" "$step" ;;
     fuzz) "$REPO/tests/fuzz.sh" --seconds "${FUZZ_SECONDS:-10}" ;;
-    *) echo "run_all.sh: unknown step '$step' (normal, address, thread, fuzz)" >&2; exit 2 ;;
+    container)
+      mkdir -p "$REPO/build"
+      "$REPO/deploy/docker/build_image.sh" >"$REPO/build/container-build.log" 2>&1 ||
+        { tail -n 40 "$REPO/build/container-build.log"; false; } &&
+        "$REPO/tests/container/image_test.sh" ;;
+    *) echo "run_all.sh: unknown step '$step' (normal, address, thread, fuzz, container)" >&2; exit 2 ;;
   esac
   status=$?
   result=passed
