@@ -68,6 +68,7 @@
 #include "common/job_limits.h"
 #include "common/names.h"
 #include "common/proto_maps.h"
+#include "common/shuffle_secret.h"
 #include "master/job_tracker.h"
 #include "master/master_options.h"
 #include "master/master_store.h"
@@ -729,6 +730,13 @@ void CheckRewritten(const mrstate::JobRecord& before,
   FUZZ_CHECK(after.state() == mrstate::KILLED || after.state() == mrstate::FAILED)
       << id << ": " << mrstate::JobState_Name(after.state());
   mrstate::JobRecord expected = WithoutUnknownFields(before);
+  // A running job recorded before shuffle secrets gets one when restored;
+  // a secret it had is kept.
+  if (before.shuffle_secret().empty()) {
+    FUZZ_CHECK(after.shuffle_secret().size() == kShuffleSecretBytes)
+        << id << ": restored without a shuffle secret";
+    expected.set_shuffle_secret(after.shuffle_secret());
+  }
   expected.set_state(after.state());
   expected.set_error(after.error());
   expected.set_finish_time_ms(after.finish_time_ms());
