@@ -145,10 +145,22 @@ class NetnsTest : public ::testing::Test {
   }
 
   // Submits word count over the books to `out` (no --wait); its job id.
-  std::string Submit(const std::string& out, const std::string& split_size) {
-    absl::StatusOr<std::string> job = cluster_->SubmitJob(
-        {"--app", "wordcount", "--input", DataGlob(), "--output", out,
-         "--split-size", split_size, "--reduces", "6"});
+  // `slow`: the crash app with no crash, every attempt sleeping 0-1.5 s at
+  // its first call (word count's output): a job that reliably outlasts a
+  // cut, the declaration and the worker's way back.
+  std::string Submit(const std::string& out, const std::string& split_size,
+                     bool slow = false) {
+    std::vector<std::string> args = {
+        "--app", slow ? "crash" : "wordcount", "--input", DataGlob(),
+        "--output", out, "--split-size", split_size, "--reduces", "6"};
+    if (slow) {
+      for (const char* p : {"crash_probability=0", "sleep_probability=1",
+                            "max_sleep_ms=1500"}) {
+        args.push_back("--param");
+        args.push_back(p);
+      }
+    }
+    absl::StatusOr<std::string> job = cluster_->SubmitJob(args);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.value_or("");
   }
@@ -392,10 +404,11 @@ TEST_F(NetnsTest, CutLinkReRunsWorkAndWorkerRejoins) {
 
   // Job 2: worker-1 takes tasks again; cut once it holds map output, and
   // restored as soon as it is declared dead, while the job runs on.
-  // Twice as many maps as job 1: the job must outlast the cut, the
-  // declaration, and the worker's way back (TCP retransmits back off).
+  // Twice as many maps as job 1, each sleeping a little: the job must
+  // outlast the cut, the declaration, and the worker's way back (TCP
+  // retransmits back off).
   const std::string out2 = cluster_->PathUnderRoot("wc-restored");
-  const std::string job2 = Submit(out2, "32768");  // 101 maps
+  const std::string job2 = Submit(out2, "32768", /*slow=*/true);  // 101 maps
   ASSERT_FALSE(job2.empty());
   ASSERT_NO_FATAL_FAILURE(CutWhenHoldingMapOutput(victim, job2, &master_log_at_cut,
                                                   &done_before_cut));
