@@ -33,14 +33,15 @@ std::string DataGlob() { return DataDir() + "/pg-*.txt"; }
 std::shared_ptr<grpc::ChannelCredentials> Credentials(const std::string& dir,
                                                       bool with_certificate,
                                                       const std::string& ca_dir = "") {
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs =
-      ReadFileToString((ca_dir.empty() ? dir : ca_dir) + "/ca.crt").value_or("");
+  TlsFiles files;
+  files.ca_file = (ca_dir.empty() ? dir : ca_dir) + "/ca.crt";
   if (with_certificate) {
-    options.pem_cert_chain = ReadFileToString(dir + "/daemon.crt").value_or("");
-    options.pem_private_key = ReadFileToString(dir + "/daemon.key").value_or("");
+    files.cert_file = dir + "/daemon.crt";
+    files.key_file = dir + "/daemon.key";
   }
-  return grpc::SslCredentials(options);
+  absl::StatusOr<TlsConfig> tls = TlsConfig::Load(files, with_certificate);
+  EXPECT_TRUE(tls.ok()) << tls.status();
+  return tls.value_or(TlsConfig()).ChannelCredentials();
 }
 
 // Submits word count over the books and checks the output byte for byte.
